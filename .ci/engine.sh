@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Makes a Docker engine answer and debian:trixie-slim exist, on a fresh machine with no
+# registry. Sourced by .ci/run; also usable alone: `bash .ci/engine.sh`.
+# Leaves STARTED_DOCKERD=<pid> when it started the daemon, so the caller can stop it.
+set -euo pipefail
+
+log() { printf '[engine] %s\n' "$*" >&2; }
+
+ensure_engine() {
+  if docker info >/dev/null 2>&1; then log "docker engine answers"; return; fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    log "installing docker.io (Debian)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  log "starting dockerd in the background (log: /tmp/dockerd.log)"
+  setsid dockerd >/tmp/dockerd.log 2>&1 </dev/null &
+  STARTED_DOCKERD=$!
+  export STARTED_DOCKERD
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && { log "docker engine ready"; return; }
+    sleep 0.5
+  done
+  log "dockerd did not answer within 30 s; see /tmp/dockerd.log"; tail -20 /tmp/dockerd.log >&2
+  return 1
+}
+
+debian_mirror() {
+  local uri
+  uri=$(grep -hE '^\s*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | awk '{print $2}' | head -n1 || true)
+  [ -n "$uri" ] || uri=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | grep -v security | awk '{print $2}' | head -n1 || true)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+ensure_base_image() {
+  local image=debian:trixie-slim
+  if docker image inspect "$image" >/dev/null 2>&1; then log "$image present"; return; fi
+  if timeout 60 docker pull -q "$image" >/dev/null 2>&1; then log "$image pulled"; return; fi
+  command -v debootstrap >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  }
+  local dir mirror
+  dir=$(mktemp -d /tmp/trixie-root.XXXXXX)
+  mirror=$(debian_mirror)
+  log "seeding $image with debootstrap from $mirror"
+  debootstrap --variant=minbase trixie "$dir" "$mirror" >/tmp/debootstrap.log 2>&1 || {
+    tail -20 /tmp/debootstrap.log >&2; return 1; }
+  # Match the real slim image: no apt lists, caches, docs or logs.
+  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/* "$dir"/var/log/* \
+         "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie trixie-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: trixie-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    > "$dir"/etc/apt/sources.list.d/debian.sources
+  : > "$dir"/etc/apt/sources.list
+  # The official slim images keep dpkg from installing docs; do the same so sizes compare.
+  mkdir -p "$dir"/etc/dpkg/dpkg.cfg.d
+  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+    'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+    'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' \
+    'path-exclude /usr/share/lintian/*' > "$dir"/etc/dpkg/dpkg.cfg.d/docker
+  tar -C "$dir" -c . | docker import - "$image" >/dev/null
+  rm -rf "$dir"
+  log "$image seeded"
+}
+
+ensure_engine
+ensure_base_image
