@@ -1,0 +1,55 @@
+# prosody-appliance: Prosody 13 (Debian trixie) configured from XMPP_* environment variables.
+ARG BASE_IMAGE=debian:trixie-slim
+
+# ---- builder: compiles the entrypoint and keeps only its production dependencies ----
+FROM ${BASE_IMAGE} AS builder
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# build-ca.pem is optional (absent unless you put it in the build context): extra CAs for a
+# TLS-inspecting proxy between this build and the npm registry. It stays in this stage.
+COPY package.json package-lock.json build-ca*.pem ./
+RUN if [ -f build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/build-ca.pem; fi \
+ && npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY entrypoint ./entrypoint
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
+ && rm -f build-ca.pem
+
+# ---- the appliance ----
+FROM ${BASE_IMAGE}
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="prosody-appliance" \
+      org.opencontainers.image.description="A secure, federating Prosody 13 XMPP server configured from XMPP_* environment variables, with Let's Encrypt hot reload" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="debian:trixie-slim"
+
+# Fixed ids before the package is installed, so volume ownership survives rebuilds and upgrades.
+RUN groupadd --system --gid 101 prosody \
+ && useradd --system --uid 101 --gid prosody --home-dir /var/lib/prosody --no-create-home \
+            --shell /usr/sbin/nologin prosody \
+ && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      prosody lua-unbound lua-readline nodejs tini ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+           /usr/sbin/policy-rc.d /etc/prosody/certs/* /etc/prosody/conf.avail /etc/prosody/conf.d/* \
+ && install -d -o prosody -g prosody -m 0750 /var/lib/prosody \
+ && install -d -o root -g prosody -m 0750 /run/prosody-appliance
+
+COPY server/prosody.cfg.lua /etc/prosody/prosody.cfg.lua
+COPY server/modules/ /usr/local/lib/prosody-appliance/prosody-modules/
+COPY server/healthcheck.lua /usr/local/bin/appliance-healthcheck
+COPY --from=builder /src/dist/ /usr/local/lib/prosody-appliance/entrypoint/
+COPY --from=builder /src/node_modules/ /usr/local/lib/prosody-appliance/node_modules/
+COPY --from=builder /src/package.json /usr/local/lib/prosody-appliance/package.json
+
+ENV NODE_ENV=production
+EXPOSE 5222 5223 5269
+VOLUME ["/var/lib/prosody"]
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/appliance-healthcheck"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/usr/local/lib/prosody-appliance/entrypoint/main.js"]

@@ -1,0 +1,60 @@
+import type { Settings } from "../settings.js";
+import { luaAssignments, luaString, luaValue, type LuaValue } from "./lua.js";
+
+export interface CertificateFiles {
+  certPath: string;
+  keyPath: string;
+}
+
+export interface ConfigInput {
+  settings: Settings;
+  /** Resolved from the XMPP_IPV6 setting (auto is decided before rendering). */
+  ipv6: boolean;
+  /** The certificate each domain serves. */
+  certificates: ReadonlyMap<string, CertificateFiles>;
+}
+
+export interface RenderedConfig {
+  /** Global settings, included before the user's conf.d. */
+  global: string;
+  /** VirtualHost sections, included after the user's conf.d so their globals stay global. */
+  hosts: string;
+}
+
+const HEADER = "-- Written by the prosody-appliance entrypoint at every start; edits here are lost.\n";
+
+function sslFor(files: CertificateFiles): LuaValue {
+  return { certificate: files.certPath, key: files.keyPath };
+}
+
+/** The Prosody configuration that follows from the settings. Pure: same input, same text. */
+export function renderConfig({ settings, ipv6, certificates }: ConfigInput): RenderedConfig {
+  const primary = settings.domains[0]!;
+  const primaryCertificate = certificates.get(primary);
+  if (!primaryCertificate) throw new Error(`no certificate for the primary domain ${primary}`);
+
+  const global: Array<[string, LuaValue]> = [
+    ["log", [{ levels: { min: settings.logLevel }, to: "console" }]],
+    ["admins", settings.admins],
+    ["use_ipv6", ipv6],
+    ["interfaces", ipv6 ? ["*", "::"] : ["*"]],
+    // The default context serves clients that send no server name (SNI): the primary domain.
+    ["ssl", sslFor(primaryCertificate)],
+    // The health endpoint is asked for with Host: localhost; route that to the primary host.
+    ["http_default_host", primary],
+  ];
+  if (!settings.federation) {
+    global.push(["s2s_ports", []], ["modules_disabled", ["s2s", "dialback"]]);
+  }
+
+  const hosts = settings.domains.map((domain) => {
+    const files = certificates.get(domain);
+    if (!files) throw new Error(`no certificate for ${domain}`);
+    return `VirtualHost ${luaString(domain)}\n    ssl = ${luaValue(sslFor(files))}\n`;
+  });
+
+  return {
+    global: `${HEADER}${luaAssignments(global)}\n`,
+    hosts: `${HEADER}${hosts.join("\n")}`,
+  };
+}

@@ -1,0 +1,13 @@
+/** Fixed locations inside the image; the Dockerfile creates them with these owners. */
+export const PATHS = {
+  prosodyConfig: "/etc/prosody/prosody.cfg.lua",
+  userConfigDir: "/etc/prosody/conf.d",
+  generatedDir: "/run/prosody-appliance",
+  generatedGlobal: "/run/prosody-appliance/global.cfg.lua",
+  generatedHosts: "/run/prosody-appliance/hosts.cfg.lua",
+  dataDir: "/var/lib/prosody",
+  selfSignedDir: "/var/lib/prosody/self-signed",
+} as const;
+
+/** The account Prosody runs as; fixed in the Dockerfile so volume ownership is stable. */
+export const PROSODY_USER = { name: "prosody", uid: 101, gid: 101 } as const;

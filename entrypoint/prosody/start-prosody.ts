@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { constants } from "node:os";
+import { PATHS, PROSODY_USER } from "../paths.js";
+import { log } from "../log.js";
+
+export interface RunningProsody {
+  child: ChildProcess;
+  /** Resolves with the exit code the container should have: Prosody's, or 128 + signal. */
+  exited: Promise<number>;
+}
+
+export interface StartOptions {
+  /** Extra supplementary groups (e.g. the certificate group's gid). */
+  extraGroups?: number[];
+  command?: string[];
+}
+
+const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+
+/**
+ * Starts Prosody in the foreground as the unprivileged prosody user. setpriv sets the
+ * supplementary groups explicitly: Node's own uid/gid spawn options would drop them.
+ */
+export function startProsody(options: StartOptions = {}): RunningProsody {
+  const groups = [PROSODY_USER.gid, ...(options.extraGroups ?? [])];
+  const command = options.command ?? ["prosody", "-F", "--config", PATHS.prosodyConfig];
+  // Prosody 13 ignores its own umask option; files it creates inherit ours (no world access).
+  process.umask(0o027);
+  const child = spawn(
+    "setpriv",
+    [
+      `--reuid=${PROSODY_USER.uid}`,
+      `--regid=${PROSODY_USER.gid}`,
+      `--groups=${[...new Set(groups)].join(",")}`,
+      "--reset-env",
+      "--",
+      ...command,
+    ],
+    { stdio: "inherit" },
+  );
+
+  const forward = (signal: NodeJS.Signals) => {
+    log("debug", `forwarding ${signal} to Prosody`);
+    child.kill(signal);
+  };
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+      if (signal) {
+        resolve(128 + (constants.signals[signal] ?? 0));
+      } else {
+        resolve(code ?? 1);
+      }
+    });
+  });
+  return { child, exited };
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "./errors.js";
+import { loadSettings } from "./settings.js";
+
+function problemsOf(env: Record<string, string>, readFile?: (path: string) => string): string[] {
+  try {
+    loadSettings(env, readFile);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected loadSettings to fail");
+}
+
+describe("loadSettings", () => {
+  it("should apply defaults when only XMPP_DOMAINS is set", () => {
+    expect(loadSettings({ XMPP_DOMAINS: "example.org" })).toEqual({
+      domains: ["example.org"],
+      admins: [],
+      logLevel: "info",
+      ipv6: "auto",
+      federation: true,
+      certsDir: "/etc/letsencrypt",
+    });
+  });
+
+  it("should split domains on commas and spaces, lower-case and de-duplicate them", () => {
+    const settings = loadSettings({ XMPP_DOMAINS: " Example.org, chat.example.net  example.org." });
+    expect(settings.domains).toEqual(["example.org", "chat.example.net"]);
+  });
+
+  it("should refuse a missing XMPP_DOMAINS, saying what is accepted", () => {
+    expect(problemsOf({})).toEqual([
+      "XMPP_DOMAINS is required but not set. Accepted: one or more domain names separated by commas or spaces, e.g. XMPP_DOMAINS=example.org,example.net.",
+    ]);
+  });
+
+  it.each([
+    ["exa_mple.org", '"exa_mple.org" is not a valid domain name'],
+    ["-bad.org", '"-bad.org" is not a valid domain name'],
+    ["192.168.1.1", '"192.168.1.1" is an IP address, not a domain name'],
+    [" , ", "no domain given"],
+  ])("should refuse XMPP_DOMAINS=%j", (value, reason) => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: value });
+    expect(problem).toContain(`XMPP_DOMAINS="${value}" is invalid: ${reason}.`);
+    expect(problem).toContain("Accepted: one or more domain names");
+  });
+
+  it("should refuse an unknown XMPP_ variable and suggest the closest known one", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_DOMIANS: "x" });
+    expect(problem).toMatch(/^XMPP_DOMIANS is not a known setting\. Did you mean XMPP_DOMAINS\?/);
+  });
+
+  it("should suggest the _FILE form for a misspelt _FILE variable", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_ADMIN_FILE: "/x" });
+    expect(problem).toContain("Did you mean XMPP_ADMINS_FILE?");
+  });
+
+  it("should ignore variables without the XMPP_ prefix", () => {
+    expect(loadSettings({ XMPP_DOMAINS: "example.org", PATH: "/bin", XMPPFOO: "1" }).domains).toEqual(["example.org"]);
+  });
+
+  it("should read a value from NAME_FILE, without its trailing newline", () => {
+    const files: Record<string, string> = { "/run/secrets/domains": "example.org\n" };
+    const settings = loadSettings({ XMPP_DOMAINS_FILE: "/run/secrets/domains" }, (p) => {
+      const content = files[p];
+      if (content === undefined) throw Object.assign(new Error("nope"), { code: "ENOENT" });
+      return content;
+    });
+    expect(settings.domains).toEqual(["example.org"]);
+  });
+
+  it("should name the _FILE variable and the path when the file cannot be read", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS_FILE: "/run/secrets/missing" }, () => {
+      throw Object.assign(new Error("nope"), { code: "ENOENT" });
+    });
+    expect(problem).toBe(
+      'XMPP_DOMAINS_FILE="/run/secrets/missing" cannot be read (no such file). Accepted: the path of a readable file whose content is the value of XMPP_DOMAINS.',
+    );
+  });
+
+  it("should refuse a variable set both directly and through _FILE", () => {
+    const problems = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_DOMAINS_FILE: "/x" }, () => "example.org");
+    expect(problems).toEqual(["XMPP_DOMAINS and XMPP_DOMAINS_FILE are both set. Accepted: only one of them."]);
+  });
+
+  it("should report every bad variable at once", () => {
+    const problems = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_LOG_LEVEL: "loud", XMPP_IPV6: "maybe" });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toBe(
+      'XMPP_LOG_LEVEL="loud" is invalid: "loud" is not one of them. Accepted: debug, info, warn or error, e.g. XMPP_LOG_LEVEL=debug.',
+    );
+    expect(problems[1]).toContain('XMPP_IPV6="maybe" is invalid');
+  });
+
+  it.each([
+    ["auto", "auto"],
+    ["no", false],
+    ["FALSE", false],
+    ["1", true],
+  ])("should read XMPP_IPV6=%s", (value, expected) => {
+    expect(loadSettings({ XMPP_DOMAINS: "example.org", XMPP_IPV6: value }).ipv6).toBe(expected);
+  });
+
+  it("should parse admins as bare JIDs and refuse full JIDs", () => {
+    expect(loadSettings({ XMPP_DOMAINS: "example.org", XMPP_ADMINS: "Alice@Example.org bob@example.org" }).admins).toEqual([
+      "alice@example.org",
+      "bob@example.org",
+    ]);
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_ADMINS: "alice@example.org/phone" });
+    expect(problem).toContain('"alice@example.org/phone" is not a bare JID like alice@example.org');
+  });
+
+  it("should refuse a relative XMPP_CERTS_DIR", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_CERTS_DIR: "certs" });
+    expect(problem).toContain('XMPP_CERTS_DIR="certs" is invalid: "certs" is not an absolute path');
+  });
+});

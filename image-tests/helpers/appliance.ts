@@ -1,0 +1,188 @@
+import type Docker from "dockerode";
+import { IMAGE, TEST_LABEL, docker } from "./docker-engine.js";
+import { waitFor } from "./wait-for.js";
+
+export const XMPP_PORTS = [5222, 5223, 5269] as const;
+
+export interface ApplianceOptions {
+  env?: Record<string, string>;
+  /** Host bind mounts, `host:container[:ro]`. */
+  binds?: string[];
+  /** Named volume mounted at /var/lib/prosody (created and labelled for cleanup). */
+  dataVolume?: string;
+  /** Extra HostConfig (security options, sysctls, tmpfs ...). */
+  hostConfig?: Docker.HostConfig;
+  /** Docker network to attach to, with DNS aliases. */
+  network?: { name: string; aliases: string[] };
+  /** Wait until Prosody answers (default), or only until the container has started. */
+  waitUntil?: "ready" | "started";
+  readyTimeoutMs?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Appliance extends AsyncDisposable {
+  container: Docker.Container;
+  /** The 127.0.0.1 port that a container port is published on. */
+  port(containerPort: number): number;
+  /** Everything the container has printed so far (stdout and stderr interleaved). */
+  logs(): Promise<string>;
+  exec(command: string[], options?: { stdin?: string }): Promise<ExecResult>;
+  /** Resolves with the container's exit code once it has stopped. */
+  exited(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+/** Splits Docker's multiplexed (non-TTY) stream format into stdout and stderr. */
+function demultiplex(buffer: Buffer): { stdout: string; stderr: string; all: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const all: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const kind = buffer[offset];
+    const size = buffer.readUInt32BE(offset + 4);
+    const chunk = buffer.subarray(offset + 8, offset + 8 + size);
+    (kind === 2 ? err : out).push(chunk);
+    all.push(chunk);
+    offset += 8 + size;
+  }
+  return {
+    stdout: Buffer.concat(out).toString("utf8"),
+    stderr: Buffer.concat(err).toString("utf8"),
+    all: Buffer.concat(all).toString("utf8"),
+  };
+}
+
+export async function containerLogs(container: Docker.Container): Promise<string> {
+  const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+  return demultiplex(raw).all;
+}
+
+export async function execIn(
+  container: Docker.Container,
+  command: string[],
+  options: { stdin?: string; user?: string } = {},
+): Promise<ExecResult> {
+  const exec = await container.exec({
+    Cmd: command,
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: options.stdin !== undefined,
+    User: options.user ?? "",
+  });
+  const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
+  const chunks: Buffer[] = [];
+  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+  if (options.stdin !== undefined) {
+    stream.write(options.stdin);
+    // Half-close so the command sees end of input.
+    (stream as unknown as { end(): void }).end();
+  }
+  await new Promise<void>((resolve, reject) => {
+    stream.on("end", resolve);
+    stream.on("close", resolve);
+    stream.on("error", reject);
+  });
+  const { stdout, stderr } = demultiplex(Buffer.concat(chunks));
+  const inspected = await exec.inspect();
+  return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
+}
+
+export async function createTestVolume(name: string): Promise<string> {
+  await docker.createVolume({ Name: name, Labels: { [TEST_LABEL]: "1" } });
+  return name;
+}
+
+export async function removeTestVolume(name: string): Promise<void> {
+  await docker.getVolume(name).remove().catch(() => undefined);
+}
+
+let counter = 0;
+
+/**
+ * Starts the appliance image with ports published on 127.0.0.1 (random host ports) and, by
+ * default, waits until the health endpoint says Prosody serves clients. `await using` or
+ * `dispose()` removes the container even when a test fails.
+ */
+export async function startAppliance(options: ApplianceOptions = {}): Promise<Appliance> {
+  const env = { XMPP_DOMAINS: "example.org", ...options.env };
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const port of XMPP_PORTS) {
+    exposed[`${port}/tcp`] = {};
+    bindings[`${port}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: "" }];
+  }
+  const binds = [...(options.binds ?? [])];
+  if (options.dataVolume) binds.push(`${options.dataVolume}:/var/lib/prosody`);
+
+  const container = await docker.createContainer({
+    name: `appliance-test-${process.pid}-${++counter}-${Date.now().toString(36)}`,
+    Image: IMAGE,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: { [TEST_LABEL]: "1" },
+    ExposedPorts: exposed,
+    HostConfig: { PortBindings: bindings, Binds: binds, ...options.hostConfig },
+    ...(options.network
+      ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases } } } }
+      : {}),
+  });
+
+  const dispose = async () => {
+    await container.remove({ force: true, v: true }).catch(() => undefined);
+  };
+
+  try {
+    await container.start();
+    const inspected = await container.inspect();
+    const ports = new Map<number, number>();
+    for (const port of XMPP_PORTS) {
+      const hostPort = inspected.NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort;
+      if (hostPort) ports.set(port, Number(hostPort));
+    }
+    let exitCode: Promise<number> | undefined;
+    const appliance: Appliance = {
+      container,
+      port(containerPort) {
+        const hostPort = ports.get(containerPort);
+        if (hostPort === undefined) throw new Error(`container port ${containerPort} is not published`);
+        return hostPort;
+      },
+      logs: () => containerLogs(container),
+      exec: (command, execOptions) => execIn(container, command, execOptions),
+      exited() {
+        exitCode ??= container.wait().then((result: { StatusCode: number }) => result.StatusCode);
+        return exitCode;
+      },
+      dispose,
+      [Symbol.asyncDispose]: dispose,
+    };
+    if ((options.waitUntil ?? "ready") === "ready") await waitUntilReady(appliance, options.readyTimeoutMs ?? 60_000);
+    return appliance;
+  } catch (error) {
+    const logs = await containerLogs(container).catch(() => "(no logs)");
+    await dispose();
+    throw new Error(`${(error as Error).message}\n--- container logs ---\n${logs}`);
+  }
+}
+
+export async function waitUntilReady(appliance: Appliance, timeoutMs = 60_000): Promise<void> {
+  let stoppedWith: number | undefined;
+  await waitFor(
+    "the appliance's health check to pass",
+    async () => {
+      const state = (await appliance.container.inspect()).State;
+      if (!state.Running) {
+        stoppedWith = state.ExitCode;
+        return true;
+      }
+      return (await appliance.exec(["appliance-healthcheck"])).exitCode === 0;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+  if (stoppedWith !== undefined) throw new Error(`the container stopped with exit code ${stoppedWith} before it was ready`);
+}

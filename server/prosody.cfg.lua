@@ -1,0 +1,45 @@
+-- prosody-appliance base configuration (static part, from the image).
+-- The entrypoint writes the parts that follow from XMPP_* variables into
+-- /run/prosody-appliance/ at every start. Your own settings go in
+-- /etc/prosody/conf.d/*.cfg.lua (mount files there); they are read after the
+-- generated globals, so they override them, and before the VirtualHosts.
+
+data_path = "/var/lib/prosody"
+plugin_paths = { "/usr/local/lib/prosody-appliance/prosody-modules" }
+
+modules_enabled = {
+	"disco"; "roster"; "saslauth"; "tls"; "dialback";
+	"blocklist"; "bookmarks"; "carbons"; "pep"; "private"; "vcard4"; "vcard_legacy";
+	"smacks"; "csi_simple"; "mam"; "ping"; "time"; "uptime"; "version";
+	"limits"; "account_activity";
+	"register"; -- with registration closed this only lets users change their password
+	"admin_adhoc"; "admin_shell"; -- prosodyctl adduser/passwd/deluser and shell use the admin socket
+	"http"; "appliance_health"; -- loopback-only health endpoint for Docker's HEALTHCHECK
+}
+modules_disabled = { "posix" } -- a stub in Prosody 13; tini and the entrypoint supervise
+
+-- Secure by default: TLS on every connection, authenticated servers, closed registration.
+c2s_require_encryption = true
+s2s_require_encryption = true
+s2s_secure_auth = true
+allow_unencrypted_plain_auth = false
+allow_registration = false
+authentication = "internal_hashed"
+tls_profile = "intermediate"
+
+c2s_ports = { 5222 }
+c2s_direct_tls_ports = { 5223 }
+s2s_ports = { 5269 }
+http_ports = { 5280 }
+http_interfaces = { "127.0.0.1" }
+https_ports = { }
+
+limits = {
+	c2s = { rate = "10kb/s" };
+	s2sin = { rate = "30kb/s" };
+}
+archive_expires_after = "1w"
+
+Include "/run/prosody-appliance/global.cfg.lua"
+Include "/etc/prosody/conf.d/*.cfg.lua"
+Include "/run/prosody-appliance/hosts.cfg.lua"
