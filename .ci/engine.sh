@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a Docker engine answer and debian:trixie-slim exist, on a fresh machine with no
 # registry. Sourced by .ci/run; also usable alone: `bash .ci/engine.sh`.
-# Leaves STARTED_DOCKERD=<pid> when it started the daemon, so the caller can stop it.
+# When it starts the daemon and ENGINE_PID_FILE is set, it writes dockerd's pid there, so the
+# caller can stop what it started.
 set -euo pipefail
 
 log() { printf '[engine] %s\n' "$*" >&2; }
@@ -15,8 +16,7 @@ ensure_engine() {
   fi
   log "starting dockerd in the background (log: /tmp/dockerd.log)"
   setsid dockerd >/tmp/dockerd.log 2>&1 </dev/null &
-  STARTED_DOCKERD=$!
-  export STARTED_DOCKERD
+  [ -z "${ENGINE_PID_FILE:-}" ] || echo $! > "$ENGINE_PID_FILE"
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && { log "docker engine ready"; return; }
     sleep 0.5

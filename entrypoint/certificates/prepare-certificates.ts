@@ -1,10 +1,10 @@
-import { mkdirSync, chownSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync } from "node:fs";
 import type { CertificateFiles } from "../config/render-config.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import { log } from "../log.js";
 import type { Reader } from "./readable-by.js";
 import type { CheckedCertificate } from "./check-certificate.js";
-import { chooseCertificates } from "./find-certificates.js";
+import { chooseCertificates, type CertificateChoice } from "./find-certificates.js";
 import { ensureSelfSigned } from "./self-signed.js";
 
 export interface PreparedCertificates {
@@ -35,7 +35,11 @@ export function describeCertificate(cert: CheckedCertificate): string {
 export function prepareCertificates(names: string[], options: PrepareOptions): PreparedCertificates {
   const now = options.now ?? new Date();
   const selfSignedDir = options.selfSignedDir ?? PATHS.selfSignedDir;
-  const choices = chooseCertificates(options.certsDir, names, { reader: options.reader, now });
+  const mounted = existsSync(options.certsDir);
+  if (!mounted) log("warn", `${options.certsDir} does not exist: nothing is mounted there`);
+  const choices = mounted
+    ? chooseCertificates(options.certsDir, names, { reader: options.reader, now })
+    : new Map<string, CertificateChoice>();
   const files = new Map<string, CertificateFiles>();
   const checked = new Map<string, CheckedCertificate>();
   const selfSigned: string[] = [];

@@ -1,0 +1,164 @@
+import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import type { Stats } from "node:fs";
+import { dirname, resolve } from "node:path";
+
+/** The identity a file is opened as: Prosody's uid plus every group it runs with. */
+export interface Reader {
+  uid: number;
+  gids: number[];
+}
+
+export type Readability = { readable: true } | { readable: false; reason: string };
+
+const READ = 4;
+const SEARCH = 1;
+
+/**
+ * Decides from modes and ownership, without switching identity, whether `reader` could open
+ * `path` for reading: read permission on the file and search permission on every directory
+ * the kernel walks, both along the path as given and along its real path (certbot's live/*
+ * are relative symlinks into ../../archive).
+ */
+export function isReadableBy(path: string, reader: Reader): Readability {
+  const absolutePath = resolve(path);
+  const missing = describeMissing(absolutePath);
+  if (missing) return { readable: false, reason: missing };
+
+  const fileStats = statSync(absolutePath);
+  if (!fileStats.isFile()) {
+    return { readable: false, reason: `${absolutePath} is not a regular file` };
+  }
+  if (reader.uid === 0) return { readable: true };
+
+  const realPath = realpathSync(absolutePath);
+  const checkedDirectories = new Set<string>();
+  for (const directory of [...ancestorsOf(absolutePath), ...ancestorsOf(realPath)]) {
+    if (checkedDirectories.has(directory)) continue;
+    checkedDirectories.add(directory);
+    const directoryStats = statOrUndefined(directory);
+    if (!directoryStats) {
+      return { readable: false, reason: `${directory} cannot be inspected` };
+    }
+    if (!allows(directoryStats, reader, SEARCH)) {
+      return {
+        readable: false,
+        reason: `${describeEntry(directory, directoryStats)}, not searchable by ${describeReader(reader)}`,
+      };
+    }
+  }
+
+  if (!allows(fileStats, reader, READ)) {
+    const shownPath = realPath === absolutePath ? absolutePath : realPath;
+    return {
+      readable: false,
+      reason: `${describeEntry(shownPath, fileStats)}, not readable by ${describeReader(reader)}`,
+    };
+  }
+  return { readable: true };
+}
+
+/** Why `absolutePath` cannot be reached at all, or undefined when it exists. */
+function describeMissing(absolutePath: string): string | undefined {
+  try {
+    statSync(absolutePath);
+    return undefined;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT") {
+      const link = symlinkTarget(absolutePath);
+      return link === undefined
+        ? `${absolutePath} does not exist`
+        : `${absolutePath} is a dangling symlink to ${link}`;
+    }
+    if (code === "ENOTDIR") {
+      const notDirectory = ancestorsOf(absolutePath).find((directory) => !isDirectory(directory));
+      return `${notDirectory ?? absolutePath} is not a directory`;
+    }
+    if (code === "ELOOP") return `${absolutePath} is a symlink loop`;
+    return `${absolutePath} cannot be inspected (${code ?? String(error)})`;
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function symlinkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return true; // a missing ancestor is reported as "does not exist" by the caller's path
+  }
+}
+
+/** "/", "/a", "/a/b" for "/a/b/file": every directory the kernel searches to reach the file. */
+function ancestorsOf(absolutePath: string): string[] {
+  const ancestors: string[] = [];
+  for (let directory = dirname(absolutePath); ; directory = dirname(directory)) {
+    ancestors.unshift(directory);
+    if (dirname(directory) === directory) return ancestors;
+  }
+}
+
+/** POSIX picks exactly one class: owner bits if the uid owns it, else group bits, else other. */
+function allows(stats: Stats, reader: Reader, permission: number): boolean {
+  const bits =
+    stats.uid === reader.uid
+      ? stats.mode >> 6
+      : reader.gids.includes(stats.gid)
+        ? stats.mode >> 3
+        : stats.mode;
+  return (bits & permission) !== 0;
+}
+
+/** "/etc/letsencrypt/archive is 0700 root:root" */
+function describeEntry(path: string, stats: Stats): string {
+  const mode = (stats.mode & 0o7777).toString(8).padStart(4, "0");
+  return `${path} is ${mode} ${userName(stats.uid)}:${groupName(stats.gid)}`;
+}
+
+/** "prosody (uid 100, gids 102,103)" */
+function describeReader(reader: Reader): string {
+  const ids = `uid ${reader.uid}, gids ${reader.gids.join(",") || "none"}`;
+  const name = nameFromDatabase("/etc/passwd", reader.uid);
+  return name === undefined ? ids : `${name} (${ids})`;
+}
+
+// Read on every failure rather than cached: the entrypoint may add users or groups at startup.
+function userName(uid: number): string {
+  return nameFromDatabase("/etc/passwd", uid) ?? String(uid);
+}
+
+function groupName(gid: number): string {
+  return nameFromDatabase("/etc/group", gid) ?? String(gid);
+}
+
+function nameFromDatabase(file: string, id: number): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split("\n")) {
+    const [name, , idField] = line.split(":");
+    if (name && idField !== undefined && Number(idField) === id) return name;
+  }
+  return undefined;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return error instanceof Error && "code" in error ? String(error.code) : undefined;
+}
