@@ -15,6 +15,7 @@ modules_enabled = {
 	"register"; -- with registration closed this only lets users change their password
 	"admin_adhoc"; "admin_shell"; -- prosodyctl adduser/passwd/deluser and shell use the admin socket
 	"http"; "appliance_health"; -- loopback-only health endpoint for Docker's HEALTHCHECK
+	"appliance_tls_reload"; -- a reload (SIGHUP) changes the certificate on every listener
 }
 modules_disabled = { "posix" } -- a stub in Prosody 13; tini and the entrypoint supervise
 
