@@ -31,6 +31,7 @@ LABEL org.opencontainers.image.title="prosody-appliance" \
 RUN groupadd --system --gid 101 prosody \
  && useradd --system --uid 101 --gid prosody --home-dir /var/lib/prosody --no-create-home \
             --shell /usr/sbin/nologin prosody \
+ && groupadd --system --gid 990 certs && usermod --append --groups certs prosody \
  && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

@@ -1,13 +1,25 @@
 import { ConfigError } from "./errors.js";
 import { log, setLogLevel, step } from "./log.js";
-import { loadSettings } from "./settings.js";
+import { loadSettings, type Settings } from "./settings.js";
 import { canListenOnIpv6 } from "./detect-ipv6.js";
 import { prepareDataDir } from "./prepare-data-dir.js";
-import { prepareCertificates, warnSelfSigned } from "./certificates/prepare-certificates.js";
+import { chooseMounted, describeCertificate, resolveCertificates, type ServedCertificate } from "./certificates/resolve-certificates.js";
+import { certsGroupId } from "./certificates/key-access.js";
+import { syncCertsGroup } from "./certificates/sync-certs-group.js";
+import { CertificateKeeper } from "./certificates/certificate-keeper.js";
+import { SerialDebouncer } from "./certificates/serial-debouncer.js";
+import { watchCertificates } from "./certificates/watch-certificates.js";
 import { renderConfig } from "./config/render-config.js";
 import { writeConfig } from "./config/write-config.js";
 import { startProsody } from "./prosody/start-prosody.js";
-import { PROSODY_USER } from "./paths.js";
+
+/** certbot re-points its four links within milliseconds; wait for quiet before checking. */
+const DEBOUNCE_MS = 250;
+const SETTLE_MS = 1_000;
+
+function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>) {
+  return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])) });
+}
 
 async function main(): Promise<number> {
   const settings = await step("load settings", () => loadSettings(), (s) => `domains ${s.domains.join(", ")}`);
@@ -21,20 +33,77 @@ async function main(): Promise<number> {
 
   await step("prepare data volume", () => prepareDataDir(), (summary) => summary);
 
-  const reader = { uid: PROSODY_USER.uid, gids: [PROSODY_USER.gid] };
-  const certificates = await step(
-    "choose certificates",
-    () => prepareCertificates(settings.domains, { certsDir: settings.certsDir, reader }),
-    (c) => `${c.checked.size} from ${settings.certsDir}, ${c.selfSigned.length} self-signed`,
+  const choices = await step(
+    "find certificates",
+    () => chooseMounted(settings.certsDir, settings.domains, new Date()),
+    (found) => `${[...found.values()].filter((c) => c.chosen).length} of ${settings.domains.length} domains covered in ${settings.certsDir}`,
   );
-  warnSelfSigned(certificates.selfSigned, settings.certsDir);
+  const certsGid = certsGroupId(settings.certsGid, [...choices.values()].flatMap((c) => (c.chosen ? [c.chosen] : [])));
+  await step("certs group", () => syncCertsGroup(certsGid), (summary) => summary);
 
-  await step("write Prosody config", () =>
-    writeConfig(renderConfig({ settings, ipv6, certificates: certificates.files })),
+  const resolution = await step(
+    "grant key access",
+    () => resolveCertificates(settings.domains, { certsDir: settings.certsDir, certsGid }, choices),
+    (r) => `${r.served.size - r.selfSigned.length} mounted, ${r.selfSigned.length} self-signed`,
   );
+  for (const cert of resolution.served.values()) {
+    if (cert.checked) log("info", `certificate for ${cert.name}: ${describeCertificate(cert.checked)}, read ${cert.access}`);
+  }
+  for (const { name, reasons } of resolution.refused) log("warn", `certificate for ${name} not used: ${reasons.join("; ")}`);
 
-  const prosody = await step("start Prosody", () => startProsody(), (p) => `pid ${p.child.pid}`);
+  await step("write Prosody config", () => writeConfig(configFor(settings, ipv6, resolution.served)));
+
+  const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
+
+  const keeper = new CertificateKeeper({
+    names: settings.domains,
+    certsDir: settings.certsDir,
+    certsGid,
+    topology: { primary: settings.domains[0]!, federation: settings.federation },
+    served: resolution.served,
+    render: (served) => configFor(settings, ipv6, served),
+    write: writeConfig,
+    reload: prosody.reload,
+    settleMs: SETTLE_MS,
+  });
+  keeper.warn();
+
+  let lastEventAt = 0;
+  let forceReload = false;
+  const checks = new SerialDebouncer(
+    async (reasons) => {
+      const force = forceReload;
+      forceReload = false;
+      const outcome = await keeper.check({ reasons, lastEventAt, forceReload: force });
+      if (outcome === "settling") setTimeout(() => checks.trigger("renewal settled"), SETTLE_MS).unref();
+    },
+    DEBOUNCE_MS,
+    (error) => log("error", `certificate check failed: ${(error as Error).stack ?? String(error)}`),
+  );
+  const watcher = await step(
+    "watch certificates",
+    () =>
+      watchCertificates(settings.certsDir, {
+        polling: settings.certsPolling,
+        onEvent: (event) => {
+          lastEventAt = Date.now();
+          log("debug", `certificate directory: ${event}`);
+          checks.trigger(event);
+        },
+      }),
+    () => `${settings.certsDir}${settings.certsPolling ? " (polling)" : ""}, re-checked every ${settings.certsRecheckInterval / 1000} s`,
+  );
+  const recheck = setInterval(() => checks.trigger("periodic re-check"), settings.certsRecheckInterval);
+  process.on("SIGHUP", () => {
+    log("info", "SIGHUP: checking certificates and reloading Prosody");
+    forceReload = true;
+    void checks.flush("SIGHUP");
+  });
+
   const exitCode = await prosody.exited;
+  clearInterval(recheck);
+  checks.cancel();
+  await watcher.close();
   log(exitCode === 0 ? "info" : "error", `Prosody exited with status ${exitCode}`);
   return exitCode;
 }

@@ -21,6 +21,9 @@ describe("loadSettings", () => {
       ipv6: "auto",
       federation: true,
       certsDir: "/etc/letsencrypt",
+      certsGid: "auto",
+      certsPolling: false,
+      certsRecheckInterval: 300_000,
     });
   });
 
@@ -109,6 +112,26 @@ describe("loadSettings", () => {
     ]);
     const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_ADMINS: "alice@example.org/phone" });
     expect(problem).toContain('"alice@example.org/phone" is not a bare JID like alice@example.org');
+  });
+
+  it.each([
+    ["30s", 30_000],
+    ["5m", 300_000],
+    ["1H", 3_600_000],
+  ])("should read XMPP_CERTS_RECHECK_INTERVAL=%s", (value, ms) => {
+    expect(loadSettings({ XMPP_DOMAINS: "example.org", XMPP_CERTS_RECHECK_INTERVAL: value }).certsRecheckInterval).toBe(ms);
+  });
+
+  it.each(["5", "1s", "2d", "soon"])("should refuse XMPP_CERTS_RECHECK_INTERVAL=%s", (value) => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_CERTS_RECHECK_INTERVAL: value });
+    expect(problem).toContain(`XMPP_CERTS_RECHECK_INTERVAL="${value}" is invalid`);
+    expect(problem).toContain("Accepted: a duration from 10s to 24h");
+  });
+
+  it("should read XMPP_CERTS_GID as auto or a number", () => {
+    expect(loadSettings({ XMPP_DOMAINS: "example.org", XMPP_CERTS_GID: "1001" }).certsGid).toBe(1001);
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_CERTS_GID: "certs" });
+    expect(problem).toContain('XMPP_CERTS_GID="certs" is invalid: "certs" is not a group id');
   });
 
   it("should refuse a relative XMPP_CERTS_DIR", () => {

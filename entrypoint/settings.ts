@@ -79,6 +79,25 @@ function parseAbsolutePath(raw: string): string {
   return value.replace(/(.)\/+$/, "$1");
 }
 
+function parseGid(raw: string): "auto" | number {
+  const value = raw.trim().toLowerCase();
+  if (value === "auto") return "auto";
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 2147483647) {
+    throw new InvalidValue(`"${raw}" is not a group id`);
+  }
+  return Number(value);
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000 };
+
+function parseDuration(raw: string): number {
+  const match = /^\s*(\d+)\s*([smh])\s*$/i.exec(raw);
+  if (!match) throw new InvalidValue(`"${raw}" is not a duration`);
+  const ms = Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!;
+  if (ms < 10_000 || ms > 86_400_000) throw new InvalidValue(`"${raw}" is outside 10s..24h`);
+  return ms;
+}
+
 /** Every setting the image reads, in README order. The single source of truth. */
 export const SETTINGS = {
   domains: define({
@@ -132,6 +151,33 @@ export const SETTINGS = {
       "Where certificates are found: certbot's `/etc/letsencrypt` (its `live/` lineages), or a plain directory of `<name>.crt`/`<name>.key` or `<name>/fullchain.pem`+`privkey.pem`. Names no certificate covers get a self-signed one kept in the data volume.",
     example: "/certs",
     parse: parseAbsolutePath,
+  }),
+  certsGid: define({
+    env: "XMPP_CERTS_GID",
+    default: "auto",
+    accepted: "auto, or a numeric group id",
+    description:
+      "The group that may read the mounted private keys (the HOWTOs' `certs` group); Prosody runs with it. `auto` takes the group owning the keys, or 990 when they are root's: then certbot's group fix is applied on a writable mount (dirs 0750, keys 0640, group only), and a read-only mount's pair is copied to a private tmpfs.",
+    example: "1001",
+    parse: parseGid,
+  }),
+  certsPolling: define({
+    env: "XMPP_CERTS_POLLING",
+    default: "no",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description:
+      "Poll the certificate directory every second instead of relying on inotify; turn on for Docker Desktop, WSL2 or NFS bind mounts, where change events may never arrive.",
+    example: "yes",
+    parse: parseBoolean,
+  }),
+  certsRecheckInterval: define({
+    env: "XMPP_CERTS_RECHECK_INTERVAL",
+    default: "5m",
+    accepted: "a duration from 10s to 24h, like 30s, 5m or 1h",
+    description:
+      "How often certificates are checked again even without a change event: catches missed events, repeats self-signed and expiry warnings (30, 14 and 7 days before).",
+    example: "1m",
+    parse: parseDuration,
   }),
 } as const;
 

@@ -5,6 +5,8 @@ import { log } from "../log.js";
 
 export interface RunningProsody {
   child: ChildProcess;
+  /** Asks Prosody to re-read its configuration and certificates (SIGHUP). */
+  reload(): void;
   /** Resolves with the exit code the container should have: Prosody's, or 128 + signal. */
   exited: Promise<number>;
 }
@@ -15,7 +17,8 @@ export interface StartOptions {
   command?: string[];
 }
 
-const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+// SIGHUP is not forwarded as is: the entrypoint re-checks certificates first, then reloads.
+const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
 /**
  * Starts Prosody in the foreground as the unprivileged prosody user. setpriv sets the
@@ -56,5 +59,5 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
       }
     });
   });
-  return { child, exited };
+  return { child, exited, reload: () => child.kill("SIGHUP") };
 }

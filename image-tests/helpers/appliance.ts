@@ -5,7 +5,8 @@ import { waitFor } from "./wait-for.js";
 export const XMPP_PORTS = [5222, 5223, 5269] as const;
 
 export interface ApplianceOptions {
-  env?: Record<string, string>;
+  /** Added to XMPP_DOMAINS=example.org; `undefined` leaves a variable out. */
+  env?: Record<string, string | undefined>;
   /** Host bind mounts, `host:container[:ro]`. */
   binds?: string[];
   /** Named volume mounted at /var/lib/prosody (created and labelled for cleanup). */
@@ -110,7 +111,8 @@ let counter = 0;
  * `dispose()` removes the container even when a test fails.
  */
 export async function startAppliance(options: ApplianceOptions = {}): Promise<Appliance> {
-  const env = { XMPP_DOMAINS: "example.org", ...options.env };
+  const env: Record<string, string | undefined> = { XMPP_DOMAINS: "example.org", ...options.env };
+  if (env.XMPP_DOMAINS_FILE !== undefined && !("XMPP_DOMAINS" in (options.env ?? {}))) delete env.XMPP_DOMAINS;
   const exposed: Record<string, object> = {};
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   for (const port of XMPP_PORTS) {
@@ -123,7 +125,7 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
   const container = await docker.createContainer({
     name: `appliance-test-${process.pid}-${++counter}-${Date.now().toString(36)}`,
     Image: IMAGE,
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
     Labels: { [TEST_LABEL]: "1" },
     ExposedPorts: exposed,
     HostConfig: { PortBindings: bindings, Binds: binds, ...options.hostConfig },
@@ -185,4 +187,43 @@ export async function waitUntilReady(appliance: Appliance, timeoutMs = 60_000): 
     { timeoutMs, intervalMs: 200 },
   );
   if (stoppedWith !== undefined) throw new Error(`the container stopped with exit code ${stoppedWith} before it was ready`);
+}
+
+/**
+ * Runs a command on a terminal, as `docker exec -it` does, answering each prompt as it
+ * appears (e.g. prosodyctl's "Enter new password:"). Returns everything the terminal showed.
+ */
+export async function execOnTerminal(
+  container: Docker.Container,
+  command: string[],
+  answers: Array<{ prompt: RegExp; reply: string }>,
+  timeoutMs = 20_000,
+): Promise<ExecResult> {
+  const exec = await container.exec({ Cmd: command, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+  let screen = "";
+  let answered = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${command.join(" ")} did not finish within ${timeoutMs} ms; the terminal showed: ${screen}`)),
+      timeoutMs,
+    );
+    stream.on("data", (chunk: Buffer) => {
+      screen += chunk.toString("utf8");
+      const next = answers[answered];
+      if (next && next.prompt.test(screen.slice(-200))) {
+        answered++;
+        stream.write(next.reply);
+      }
+    });
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.on("end", done);
+    stream.on("close", done);
+    stream.on("error", reject);
+  });
+  const inspected = await exec.inspect();
+  return { exitCode: inspected.ExitCode ?? -1, stdout: screen, stderr: "" };
 }

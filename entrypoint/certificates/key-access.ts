@@ -1,0 +1,165 @@
+import { accessSync, chmodSync, chownSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { log } from "../log.js";
+import { PATHS, PROSODY_USER } from "../paths.js";
+import type { CheckedCertificate } from "./check-certificate.js";
+import { isReadableBy, type Reader } from "./readable-by.js";
+import type { CertificateFiles } from "../config/render-config.js";
+
+/** The gid the image gives its `certs` group when the mounted keys name none (root-owned). */
+export const DEFAULT_CERTS_GID = 990;
+
+/**
+ * The group that may read the mounted keys, like the seed HOWTO's `certs` group: the group
+ * that owns them (a host `certs` group), unless the setting names one.
+ */
+export function certsGroupId(setting: "auto" | number, keys: CheckedCertificate[]): number {
+  if (setting !== "auto") return setting;
+  for (const key of keys) {
+    const gid = statSync(key.realKeyPath).gid;
+    if (gid !== 0 && gid !== PROSODY_USER.gid) return gid;
+  }
+  return DEFAULT_CERTS_GID;
+}
+
+export function prosodyReader(certsGid: number): Reader {
+  return { uid: PROSODY_USER.uid, gids: [PROSODY_USER.gid, certsGid] };
+}
+
+export interface KeyAccess {
+  /** What Prosody is pointed at: the files in place, or a private copy. */
+  files: CertificateFiles;
+  how: "in-place" | "group-fix" | "private-copy";
+}
+
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, "0");
+}
+
+/** Every directory from `root` down to the file's directory, root first. */
+function directoriesBetween(root: string, file: string): string[] {
+  const rel = relative(root, dirname(file));
+  if (rel.startsWith("..")) return [];
+  const dirs = [root];
+  let current = root;
+  for (const part of rel.split(sep).filter(Boolean)) {
+    current = join(current, part);
+    dirs.push(current);
+  }
+  return dirs;
+}
+
+/**
+ * certbot's documented fix for letting a service read its keys: the directories on the way
+ * become group-searchable and the key group-readable, for the certs group. certbot keeps group
+ * and group mode on renewal. Never adds a permission for others.
+ */
+function applyGroupFix(certsDir: string, cert: CheckedCertificate, gid: number): string[] {
+  const changes: string[] = [];
+  const paths = new Set<string>();
+  for (const path of [cert.certPath, cert.realCertPath, cert.keyPath, cert.realKeyPath]) {
+    for (const dir of directoriesBetween(certsDir, resolve(path))) paths.add(dir);
+  }
+  for (const dir of paths) {
+    const stat = lstatSync(dir);
+    if (!stat.isDirectory()) continue;
+    const needsGroup = stat.gid !== gid && (stat.mode & 0o005) !== 0o005;
+    const mode = stat.mode | 0o050;
+    if (needsGroup) chownSync(dir, stat.uid, gid);
+    if (mode !== stat.mode) chmodSync(dir, mode & 0o7777);
+    if (needsGroup || mode !== stat.mode) {
+      changes.push(`${dir}: ${octal(stat.mode)} ${stat.uid}:${stat.gid} -> ${octal(mode)} ${stat.uid}:${needsGroup ? gid : stat.gid}`);
+    }
+  }
+  const key = statSync(cert.realKeyPath);
+  const keyMode = (key.mode & 0o7707) | 0o040;
+  if (key.gid !== gid || keyMode !== (key.mode & 0o7777)) {
+    chownSync(cert.realKeyPath, key.uid, gid);
+    chmodSync(cert.realKeyPath, keyMode);
+    changes.push(`${cert.realKeyPath}: ${octal(key.mode)} ${key.uid}:${key.gid} -> ${octal(keyMode)} ${key.uid}:${gid}`);
+  }
+  return changes;
+}
+
+/** Private copies live in tmpfs, so a key copied out of a read-only mount never touches a disk. */
+function copyDirectory(): string {
+  for (const dir of ["/dev/shm", PATHS.generatedDir]) {
+    if (isWritable(dir)) return join(dir, "prosody-appliance-keys");
+  }
+  return join(PATHS.generatedDir, "keys");
+}
+
+function privateCopy(name: string, cert: CheckedCertificate): CertificateFiles {
+  const dir = copyDirectory();
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  chownSync(dir, 0, PROSODY_USER.gid);
+  chmodSync(dir, 0o750);
+  // Named by fingerprint: the copy Prosody serves now stays until a reload has moved it on.
+  const stem = join(dir, `${name}-${cert.fingerprint256.replace(/:/g, "").slice(0, 16)}`);
+  const files = { certPath: `${stem}.crt`, keyPath: `${stem}.key` };
+  copyFileSync(cert.realCertPath, files.certPath);
+  copyFileSync(cert.realKeyPath, files.keyPath);
+  chownSync(files.certPath, 0, PROSODY_USER.gid);
+  chmodSync(files.certPath, 0o644);
+  chownSync(files.keyPath, 0, PROSODY_USER.gid);
+  chmodSync(files.keyPath, 0o640);
+  return files;
+}
+
+/** Removes private copies that no longer back any served certificate. */
+export function removeStaleCopies(inUse: Iterable<CertificateFiles>): void {
+  const dir = copyDirectory();
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const keep = new Set<string>();
+  for (const files of inUse) keep.add(files.certPath).add(files.keyPath);
+  for (const entry of entries) {
+    const path = join(dir, entry);
+    if (!keep.has(path)) rmSync(path, { force: true });
+  }
+}
+
+/**
+ * Makes a checked certificate readable by Prosody, least intrusively first: as it is (the certs
+ * group already reads it), by certbot's group fix on a writable mount, or as a private copy
+ * when the mount is read-only. Logs what it changed.
+ */
+export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCertificate, certsGid: number): KeyAccess {
+  const reader = prosodyReader(certsGid);
+  const inPlace = { certPath: cert.realCertPath, keyPath: cert.realKeyPath };
+  const blocked = [cert.certPath, cert.realKeyPath, cert.keyPath]
+    .map((path) => isReadableBy(path, reader))
+    .find((r) => !r.readable);
+  if (!blocked) return { files: inPlace, how: "in-place" };
+
+  const why = blocked.readable ? "" : blocked.reason;
+  if (isWritable(cert.realKeyPath) && isWritable(dirname(cert.realKeyPath))) {
+    const changes = applyGroupFix(certsDir, cert, certsGid);
+    for (const change of changes) log("info", `certs group: ${change}`);
+    const after = [cert.certPath, cert.realKeyPath].map((p) => isReadableBy(p, reader)).find((r) => !r.readable);
+    if (!after) {
+      log("info", `certs group: Prosody reads ${name}'s key in place now (group ${certsGid}; certbot keeps this on renewal)`);
+      return { files: inPlace, how: "group-fix" };
+    }
+  }
+  const files = privateCopy(name, cert);
+  log(
+    "info",
+    `certs group: ${why}; the mount is read-only, so Prosody reads a private copy of ${name}'s pair in ${dirname(files.keyPath)} (tmpfs, not world-readable). ` +
+      `To read keys in place, give group ${certsGid} read access on the host (chgrp ${certsGid}, chmod 0640 keys, 0750 dirs) or set XMPP_CERTS_GID.`,
+  );
+  return { files, how: "private-copy" };
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { startAppliance } from "./helpers/appliance.js";
+
+async function exitOf(env: Record<string, string | undefined>) {
+  await using appliance = await startAppliance({ env, waitUntil: "started" });
+  const code = await appliance.exited();
+  return { code, logs: await appliance.logs() };
+}
+
+describe("bad settings", () => {
+  it("should end the container with 78 when XMPP_DOMAINS is missing", async () => {
+    const { code, logs } = await exitOf({ XMPP_DOMAINS: undefined });
+    expect(code).toBe(78);
+    expect(logs).toContain("XMPP_DOMAINS is required but not set. Accepted: one or more domain names separated by commas or spaces");
+    expect(logs).not.toContain("Hello and welcome to Prosody");
+  });
+
+  it("should end the container with 78 when XMPP_DOMAINS is not a domain", async () => {
+    const { code, logs } = await exitOf({ XMPP_DOMAINS: "not a_domain!" });
+    expect(code).toBe(78);
+    expect(logs).toContain('XMPP_DOMAINS="not a_domain!" is invalid: "a_domain!" is not a valid domain name');
+  });
+
+  it("should end the container with 78 for an unknown XMPP_ name, suggesting the closest", async () => {
+    const { code, logs } = await exitOf({ XMPP_DOMAINS: "example.org", XMPP_LOGLEVEL: "debug" });
+    expect(code).toBe(78);
+    expect(logs).toContain("XMPP_LOGLEVEL is not a known setting. Did you mean XMPP_LOG_LEVEL?");
+  });
+
+  it("should end the container with 78 when a _FILE variable points nowhere", async () => {
+    const { code, logs } = await exitOf({ XMPP_DOMAINS_FILE: "/run/secrets/xmpp_domains" });
+    expect(code).toBe(78);
+    expect(logs).toContain('XMPP_DOMAINS_FILE="/run/secrets/xmpp_domains" cannot be read (no such file)');
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { startAppliance, waitUntilReady } from "./helpers/appliance.js";
+import { servedCertificate, starttlsOffered } from "./helpers/xmpp-client.js";
+
+describe("a container started with only XMPP_DOMAINS", () => {
+  it("should serve TLS on 5222 (STARTTLS) and 5223 (direct TLS) with a certificate for the domain", async () => {
+    await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
+
+    expect(await starttlsOffered({ port: appliance.port(5222), domain: "example.org" })).toBe(true);
+    const starttls = await servedCertificate({ port: appliance.port(5222), mode: "starttls", domain: "example.org", sni: true });
+    const direct = await servedCertificate({ port: appliance.port(5223), mode: "direct-tls", domain: "example.org", sni: true });
+    const directNoSni = await servedCertificate({ port: appliance.port(5223), mode: "direct-tls", domain: "example.org", sni: false });
+    for (const served of [starttls, direct, directNoSni]) {
+      expect(served.subjectAltName).toContain("DNS:example.org");
+      expect(served.tlsVersion).toMatch(/^TLSv1\.[23]$/);
+    }
+    expect(direct.serial).toBe(starttls.serial);
+    expect(directNoSni.serial).toBe(starttls.serial);
+  });
+
+  it("should log one line per startup step with its duration, and warn loudly about the self-signed certificate", async () => {
+    await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
+    const logs = await appliance.logs();
+    for (const stepName of ["load settings", "detect IPv6", "prepare data volume", "find certificates", "write Prosody config", "start Prosody"]) {
+      expect(logs).toMatch(new RegExp(`appliance info  ${stepName}.* \\(\\d+ ms\\)`));
+    }
+    expect(logs).toContain("WARNING: no valid certificate in /etc/letsencrypt covers example.org: serving a SELF-SIGNED certificate");
+    expect(logs).toContain("Hello and welcome to Prosody version 13");
+  });
+
+  it("should keep the self-signed certificate across restarts of the same container", async () => {
+    await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
+    const before = await servedCertificate({ port: appliance.port(5223), mode: "direct-tls", domain: "example.org", sni: true });
+    await appliance.container.restart({ t: 5 });
+    await waitUntilReady(appliance);
+    const inspected = await appliance.container.inspect();
+    const port = Number(inspected.NetworkSettings.Ports["5223/tcp"]?.[0]?.HostPort);
+    const after = await servedCertificate({ port, mode: "direct-tls", domain: "example.org", sni: true });
+    expect(after.serial).toBe(before.serial);
+  });
+
+  it("should report healthy to Docker without logging a line per probe", async () => {
+    await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
+    const before = (await appliance.logs()).split("\n").length;
+    for (let i = 0; i < 3; i++) expect((await appliance.exec(["appliance-healthcheck"])).exitCode).toBe(0);
+    expect((await appliance.logs()).split("\n").length).toBe(before);
+  });
+});
