@@ -77,7 +77,7 @@ describe("checkCertificate", () => {
 
     expect(error.file).toBe(files.certPath);
     expect(error.reason).toMatch(new RegExp(`^${join(dir, "live")} is 0700 `));
-    expect(error.message).toBe(`${error.file}: ${error.reason}`);
+    expect(error.message).toBe(`${error.file} (${join(dir, "archive", "example.org", "fullchain1.pem")}): ${error.reason}`);
   });
 
   it("refuses a key only root can read while the certificate is readable", () => {

@@ -43,7 +43,17 @@ export class CertificateError extends Error {
     readonly file: string,
     readonly reason: string,
   ) {
-    super(`${file}: ${reason}`);
+    super(`${withRealPath(file)}: ${reason}`);
+  }
+}
+
+/** certbot's live/ names are links; the archive file behind one is what the user inspects. */
+function withRealPath(file: string): string {
+  try {
+    const real = realpathSync(file);
+    return real === resolve(file) ? file : `${file} (${real})`;
+  } catch {
+    return file;
   }
 }
 

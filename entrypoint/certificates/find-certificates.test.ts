@@ -151,7 +151,7 @@ describe("chooseCertificate", () => {
     expect(choice.chosen).toMatchObject({ certPath: newerFiles.certPath, serial: newer.serial });
     expect(choice.rejected).toEqual([
       { certPath: expiredFiles.certPath, reason: expect.stringMatching(/: expired on /) },
-      { certPath: mismatched.certPath, reason: `${mismatched.keyPath}: does not match the certificate (mid-renewal, or from another lineage?)` },
+      { certPath: mismatched.certPath, reason: `${mismatched.keyPath} (${join(dir, "archive", "e-mismatched", "privkey1.pem")}): does not match the certificate (mid-renewal, or from another lineage?)` },
     ]);
     expect(olderFiles.certPath).not.toBe(choice.chosen?.certPath);
   });
@@ -185,7 +185,7 @@ describe("chooseCertificate", () => {
     expect(closed.chosen).toBeUndefined();
     expect(closed.rejected).toEqual([
       { certPath: join(dir, "live", "broken", "fullchain.pem"), reason: expect.stringContaining("dangling symlink") },
-      { certPath: files.certPath, reason: expect.stringMatching(new RegExp(`^${files.certPath}: ${join(dir, "live")} is 0700 `)) },
+      { certPath: files.certPath, reason: expect.stringMatching(new RegExp(`^${files.certPath} \\(${join(dir, "archive", "example.org", "fullchain1.pem")}\\): ${join(dir, "live")} is 0700 `)) },
     ]);
 
     chmodSync(join(dir, "live"), 0o750);

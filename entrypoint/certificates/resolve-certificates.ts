@@ -82,7 +82,7 @@ export function resolveCertificates(
   for (const name of names) {
     const current = options.current?.get(name);
     const choice = choices.get(name);
-    const reasons = (choice?.rejected ?? []).map((r) => `${r.certPath}: ${r.reason}`);
+    const reasons = (choice?.rejected ?? []).map((r) => (r.reason.startsWith("/") ? r.reason : `${r.certPath}: ${r.reason}`));
     let next: ServedCertificate;
 
     if (choice?.chosen) {

@@ -193,7 +193,7 @@ export function createCertbotTree(
     });
     const contents = fileContents(leaf);
     if (badKind === "privkey") contents.privkey = writtenKeyPem;
-    if (badKind === "fullchain") contents.fullchain = truncatePem(contents.fullchain);
+    if (variant === "truncated") contents.fullchain = truncatePem(contents.fullchain);
 
     // certbot's save_successor: key first (keeping the old key's group), then the rest.
     const nextKeyPath = archiveFile(lineage, "privkey", next);
