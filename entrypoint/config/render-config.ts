@@ -50,7 +50,10 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
   const hosts = settings.domains.map((domain) => {
     const files = certificates.get(domain);
     if (!files) throw new Error(`no certificate for ${domain}`);
-    return `VirtualHost ${luaString(domain)}\n    ssl = ${luaValue(sslFor(files))}\n`;
+    const ssl = luaValue(sslFor(files));
+    // Prosody picks SNI certificates for direct TLS from the service-prefixed option only;
+    // without it a second domain would get the primary's certificate on 5223.
+    return `VirtualHost ${luaString(domain)}\n    ssl = ${ssl}\n    c2s_direct_tls_ssl = ${ssl}\n`;
   });
 
   return {

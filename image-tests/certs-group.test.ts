@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { startAppliance, type Appliance } from "./helpers/appliance.js";
+import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
+import { allServe, servedEverywhere } from "./helpers/served-everywhere.js";
+import { snapshotTree, treeChanges } from "./helpers/tree-snapshot.js";
+import { waitFor } from "./helpers/wait-for.js";
+
+const DOMAIN = "example.org";
+
+/** Prosody's supplementary groups, as the kernel sees them. */
+async function prosodyGroups(appliance: Appliance): Promise<string[]> {
+  const result = await appliance.exec(["sh", "-c", "for p in /proc/[0-9]*; do if grep -q '^Name:\\s*lua' $p/status; then grep '^Groups:' $p/status; fi; done"]);
+  return result.stdout.replace("Groups:", "").trim().split(/\s+/);
+}
+
+/** Files under the given dirs that others may read (keys must never be). */
+async function worldReadableKeys(appliance: Appliance, ...dirs: string[]): Promise<string> {
+  const result = await appliance.exec(["sh", "-c", `find ${dirs.join(" ")} -type f \( -name '*.key' -o -name 'privkey*' \) -perm -o=r 2>/dev/null; true`]);
+  return result.stdout.trim();
+}
+
+async function renewAndWait(appliance: Appliance, le: ReturnType<typeof letsEncryptFixture>) {
+  const renewed = await le.tree.renew(DOMAIN);
+  await waitFor("the renewed certificate on every port", async () =>
+    JSON.stringify(await servedEverywhere(appliance, DOMAIN)) === JSON.stringify(allServe(renewed.serial)), { timeoutMs: 5_000 });
+}
+
+describe("the certs group", () => {
+  it("should change nothing on a read-only mount of certbot's defaults, serving a private copy instead", async () => {
+    using le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }], { readOnly: true });
+    const before = snapshotTree(le.tree.root);
+    await using appliance = await startAppliance({ binds: [le.bind] });
+
+    expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(le.tree.serial(DOMAIN)));
+    expect(await appliance.logs()).toMatch(/the mount is read-only, so Prosody reads a private copy of example\.org's pair in \/dev\/shm\/prosody-appliance-keys/);
+    const copy = await appliance.exec(["sh", "-c", "stat -c '%a %U:%G' /dev/shm/prosody-appliance-keys /dev/shm/prosody-appliance-keys/*.key"]);
+    expect(copy.stdout.trim().split("\n")).toEqual(["750 root:prosody", "640 root:prosody"]);
+    await renewAndWait(appliance, le);
+
+    expect(treeChanges(before, snapshotTree(le.tree.root)).filter((c) => !c.includes("(none)"))).toEqual([]);
+    expect(await worldReadableKeys(appliance, "/etc/letsencrypt", "/dev/shm", "/var/lib/prosody")).toBe("");
+  });
+
+  it("should apply only certbot's documented group fix on a writable mount, and read keys in place", async () => {
+    using le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }], { readOnly: false });
+    const before = snapshotTree(le.tree.root);
+    await using appliance = await startAppliance({ binds: [le.bind] });
+
+    expect(treeChanges(before, snapshotTree(le.tree.root))).toEqual([
+      "archive: 0700 0:0 -> 0750 0:990",
+      `archive/${DOMAIN}/privkey1.pem: 0600 0:0 -> 0640 0:990`,
+      "live: 0700 0:0 -> 0750 0:990",
+    ]);
+    expect(await prosodyGroups(appliance)).toEqual(["101", "990"]);
+    expect(await appliance.logs()).toContain(`certificate for ${DOMAIN}: /etc/letsencrypt/live/${DOMAIN}/fullchain.pem`);
+    expect(await appliance.logs()).toMatch(/read group-fix/);
+
+    // certbot keeps the key's group and group bits on renewal: the next key is read in place as is.
+    await renewAndWait(appliance, le);
+    expect(await appliance.logs()).toMatch(new RegExp(`certificate for ${DOMAIN} renewed: .*\\(/etc/letsencrypt/live/${DOMAIN}/fullchain.pem, in-place\\)`));
+    expect(await worldReadableKeys(appliance, "/etc/letsencrypt", "/var/lib/prosody")).toBe("");
+  });
+
+  it("should take the group that owns the keys, like the HOWTO's certs group, and change nothing", async () => {
+    using le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }], { readOnly: false });
+    le.tree.applyGroupFix(4321, { dirMode: 0o750 });
+    const before = snapshotTree(le.tree.root);
+    await using appliance = await startAppliance({ binds: [le.bind] });
+
+    expect(await prosodyGroups(appliance)).toEqual(["101", "4321"]);
+    expect((await appliance.exec(["getent", "group", "certs"])).stdout).toMatch(/^certs:x:4321:prosody/);
+    expect(treeChanges(before, snapshotTree(le.tree.root))).toEqual([]);
+    expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(le.tree.serial(DOMAIN)));
+  });
+});
