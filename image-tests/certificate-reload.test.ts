@@ -55,7 +55,8 @@ describe.each([
     expect(alice.wasDropped()).toBe(false);
     expect(bob.wasDropped()).toBe(false);
     await chat(alice, bob, "after the renewal");
-    expect(await appliance.logs()).toContain(`certificate for ${DOMAIN} renewed: serial ${oldSerial} -> ${renewed.serial}`);
+    await waitFor("the renewal to be logged", async () =>
+      (await appliance.logs()).includes(`certificate for ${DOMAIN} renewed: serial ${oldSerial} -> ${renewed.serial}`));
   });
 
   it("should keep serving the old certificate through bad renewals, then take the next good one", async () => {
@@ -90,6 +91,7 @@ describe("a certificate that appears after startup", () => {
     const issued = await le.tree.addLineage({ name: DOMAIN, names: [DOMAIN] });
     await waitFor("the first issued certificate to be served everywhere", async () =>
       Object.values(await servedEverywhere(appliance, DOMAIN)).every((s) => s === issued.serial), { timeoutMs: 5_000 });
-    expect(await appliance.logs()).toContain(`certificate for ${DOMAIN} renewed: serial ${Object.values(selfSigned)[0]} -> ${issued.serial}`);
+    await waitFor("the switch to be logged", async () =>
+      (await appliance.logs()).includes(`certificate for ${DOMAIN} renewed: serial ${Object.values(selfSigned)[0]} -> ${issued.serial}`));
   });
 });

@@ -57,7 +57,8 @@ describe("the certs group", () => {
 
     // certbot keeps the key's group and group bits on renewal: the next key is read in place as is.
     await renewAndWait(appliance, le);
-    expect(await appliance.logs()).toMatch(new RegExp(`certificate for ${DOMAIN} renewed: .*\\(/etc/letsencrypt/live/${DOMAIN}/fullchain.pem, in-place\\)`));
+    const renewedInPlace = new RegExp(`certificate for ${DOMAIN} renewed: .*\\(/etc/letsencrypt/live/${DOMAIN}/fullchain.pem, in-place\\)`);
+    await waitFor("the renewal to be logged as read in place", async () => renewedInPlace.test(await appliance.logs()));
     expect(await worldReadableKeys(appliance, "/etc/letsencrypt", "/var/lib/prosody")).toBe("");
   });
 

@@ -39,6 +39,14 @@ describe("a container started with only XMPP_DOMAINS", () => {
     expect(after.serial).toBe(before.serial);
   });
 
+  it("should write a config that prosodyctl check config passes", async () => {
+    await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org, example.net" } });
+    const check = await appliance.exec(["prosodyctl", "check", "config"]);
+    expect(check.stdout).toContain("All checks passed");
+    expect(check.exitCode).toBe(0);
+    expect((await appliance.exec(["prosodyctl", "check", "certs"])).exitCode).toBe(0);
+  });
+
   it("should report healthy to Docker without logging a line per probe", async () => {
     await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
     const before = (await appliance.logs()).split("\n").length;

@@ -20,11 +20,13 @@ describe("renderConfig", () => {
     expect(hosts).toContain('VirtualHost "example.net"\n    ssl = { certificate = "/data/self-signed/example.net.crt"');
   });
 
-  it("should give each domain its certificate for direct TLS with SNI too", () => {
-    expect(render({}).hosts).toContain(
-      'VirtualHost "example.net"\n    ssl = { certificate = "/data/self-signed/example.net.crt", key = "/data/self-signed/example.net.key" }\n' +
-        '    c2s_direct_tls_ssl = { certificate = "/data/self-signed/example.net.crt", key = "/data/self-signed/example.net.key" }',
-    );
+  it("should give each domain its certificate for direct TLS with SNI too, through the certificate directory", () => {
+    const { global, certificateLinks } = render({});
+    expect(global).toContain('certificates = "/run/prosody-appliance/certs"');
+    expect(certificateLinks).toEqual([
+      { name: "example.org", certPath: "/le/archive/example.org/fullchain3.pem", keyPath: "/le/archive/example.org/privkey3.pem" },
+      { name: "example.net", certPath: "/data/self-signed/example.net.crt", keyPath: "/data/self-signed/example.net.key" },
+    ]);
   });
 
   it("should give clients without SNI the primary domain's certificate", () => {

@@ -19,7 +19,16 @@ export interface RenderedConfig {
   global: string;
   /** VirtualHost sections, included after the user's conf.d so their globals stay global. */
   hosts: string;
+  /** `<name>.crt`/`.key` links for Prosody's certificate directory, which it uses for SNI. */
+  certificateLinks: Array<{ name: string } & CertificateFiles>;
 }
+
+/**
+ * With only a host's `ssl` option, Prosody's SNI on direct TLS falls back to the primary's
+ * certificate for every other domain (it looks names up in the certificate directory), and a
+ * service-prefixed host option is flagged by `prosodyctl check config`.
+ */
+export const CERTIFICATE_LINKS_DIR = "/run/prosody-appliance/certs";
 
 const HEADER = "-- Written by the prosody-appliance entrypoint at every start; edits here are lost.\n";
 
@@ -40,6 +49,8 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
     ["interfaces", ipv6 ? ["*", "::"] : ["*"]],
     // The default context serves clients that send no server name (SNI): the primary domain.
     ["ssl", sslFor(primaryCertificate)],
+    // Prosody looks up SNI certificates for direct TLS in this directory, by name.
+    ["certificates", CERTIFICATE_LINKS_DIR],
     // The health endpoint is asked for with Host: localhost; route that to the primary host.
     ["http_default_host", primary],
   ];
@@ -50,14 +61,12 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
   const hosts = settings.domains.map((domain) => {
     const files = certificates.get(domain);
     if (!files) throw new Error(`no certificate for ${domain}`);
-    const ssl = luaValue(sslFor(files));
-    // Prosody picks SNI certificates for direct TLS from the service-prefixed option only;
-    // without it a second domain would get the primary's certificate on 5223.
-    return `VirtualHost ${luaString(domain)}\n    ssl = ${ssl}\n    c2s_direct_tls_ssl = ${ssl}\n`;
+    return `VirtualHost ${luaString(domain)}\n    ssl = ${luaValue(sslFor(files))}\n`;
   });
 
   return {
     global: `${HEADER}${luaAssignments(global)}\n`,
     hosts: `${HEADER}${hosts.join("\n")}`,
+    certificateLinks: settings.domains.map((name) => ({ name, ...certificates.get(name)! })),
   };
 }

@@ -1,6 +1,7 @@
-import { chownSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PATHS, PROSODY_USER } from "../paths.js";
-import type { RenderedConfig } from "./render-config.js";
+import { CERTIFICATE_LINKS_DIR, type RenderedConfig } from "./render-config.js";
 
 /** Writes one file so that a reader sees the old or the new content, never half of one. */
 export function writeFileAtomic(path: string, content: string, mode: number, gid: number): void {
@@ -10,10 +11,31 @@ export function writeFileAtomic(path: string, content: string, mode: number, gid
   renameSync(temporary, path);
 }
 
+function linkAtomic(target: string, path: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true });
+  symlinkSync(target, temporary);
+  renameSync(temporary, path);
+}
+
+/** `<name>.crt`/`.key` links to the files each name serves; links for other names go. */
+function writeCertificateLinks(links: RenderedConfig["certificateLinks"], dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  chownSync(dir, 0, PROSODY_USER.gid);
+  const wanted = new Set<string>();
+  for (const link of links) {
+    linkAtomic(link.certPath, join(dir, `${link.name}.crt`));
+    linkAtomic(link.keyPath, join(dir, `${link.name}.key`));
+    wanted.add(`${link.name}.crt`).add(`${link.name}.key`);
+  }
+  for (const entry of readdirSync(dir)) if (!wanted.has(entry)) rmSync(join(dir, entry), { force: true });
+}
+
 /** Writes the generated parts that the static /etc/prosody/prosody.cfg.lua includes. */
 export function writeConfig(config: RenderedConfig, paths = PATHS): void {
   mkdirSync(paths.generatedDir, { recursive: true, mode: 0o750 });
   chownSync(paths.generatedDir, 0, PROSODY_USER.gid);
   writeFileAtomic(paths.generatedGlobal, config.global, 0o640, PROSODY_USER.gid);
   writeFileAtomic(paths.generatedHosts, config.hosts, 0o640, PROSODY_USER.gid);
+  writeCertificateLinks(config.certificateLinks, CERTIFICATE_LINKS_DIR);
 }
