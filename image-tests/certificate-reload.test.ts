@@ -95,3 +95,14 @@ describe("a certificate that appears after startup", () => {
       (await appliance.logs()).includes(`certificate for ${DOMAIN} renewed: serial ${Object.values(selfSigned)[0]} -> ${issued.serial}`));
   });
 });
+
+describe("polling for bind mounts without inotify (XMPP_CERTS_POLLING=yes)", () => {
+  it("should pick up a renewal", async () => {
+    using le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }]);
+    await using appliance = await startAppliance({ env: { XMPP_CERTS_POLLING: "yes" }, binds: [le.bind] });
+    expect(await appliance.logs()).toContain("watch certificates: /etc/letsencrypt (polling)");
+    const renewed = await le.tree.renew(DOMAIN);
+    await waitFor("the renewal to be served", async () =>
+      Object.values(await servedEverywhere(appliance, DOMAIN)).every((s) => s === renewed.serial), { timeoutMs: 8_000 });
+  });
+});
