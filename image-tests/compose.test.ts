@@ -1,0 +1,55 @@
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
+import { IMAGE } from "./helpers/docker-engine.js";
+import { waitFor } from "./helpers/wait-for.js";
+import { connectClient } from "./helpers/xmpp-client.js";
+
+/** `docker compose` (v2) where it exists, else Debian's docker-compose 1.29. */
+function composeCommand(): string[] {
+  if (spawnSync("docker", ["compose", "version"]).status === 0) return ["docker", "compose"];
+  if (spawnSync("docker-compose", ["version"]).status === 0) return ["docker-compose"];
+  throw new Error("Neither `docker compose` nor `docker-compose` is installed: apt-get install docker-compose (or the compose plugin).");
+}
+
+describe("compose.yaml", () => {
+  const project = `appliance-test-${process.pid}`;
+  let le: LetsEncryptFixture;
+  let compose: (...args: string[]) => { status: number | null; stdout: string; stderr: string };
+
+  beforeAll(() => {
+    le = letsEncryptFixture([{ name: "example.org", names: ["example.org"] }]);
+    const [command, ...prefix] = composeCommand();
+    compose = (...args) => {
+      const result = spawnSync(command!, [...prefix, "--project-name", project, "--file", "compose.yaml", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, BIND_ADDRESS: "127.0.0.1", LETSENCRYPT_DIR: le.tree.root },
+      });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    };
+  });
+  afterAll(() => {
+    compose?.("down", "--volumes", "--timeout", "5");
+    le?.[Symbol.dispose]();
+  });
+
+  it("should be valid and publish the three XMPP ports", () => {
+    const config = compose("config");
+    expect(config.status, config.stderr).toBe(0);
+    for (const port of [5222, 5223, 5269]) expect(config.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}:${port}`));
+    expect(config.stdout).toContain(`image: ${IMAGE}`);
+  });
+
+  it("should bring up a server a user can be added to and log in to", async () => {
+    const up = compose("up", "--detach", "--no-build");
+    expect(up.status, up.stderr).toBe(0);
+    await waitFor("the compose service to be healthy", () => compose("exec", "-T", "xmpp", "appliance-healthcheck").status === 0, { timeoutMs: 60_000, intervalMs: 500 });
+    const added = spawnSync("sh", ["-c", `printf 'pw\\npw\\n' | ${composeCommand().join(" ")} --project-name ${project} --file compose.yaml exec -T xmpp prosodyctl adduser alice@example.org`], {
+      encoding: "utf8",
+      env: { ...process.env, BIND_ADDRESS: "127.0.0.1", LETSENCRYPT_DIR: le.tree.root },
+    });
+    expect(added.status, added.stderr + added.stdout).toBe(0);
+    await using alice = await connectClient({ port: 5223, mode: "direct-tls", domain: "example.org", username: "alice", password: "pw", caPem: le.ca.root.certPem });
+    expect(alice.serverCertificateSerial).toBe(le.tree.serial("example.org"));
+  });
+});
