@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["entrypoint/**/*.test.ts", "bench/**/*.test.ts"],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -16,6 +17,7 @@ export default defineConfig({
           globalSetup: ["image-tests/global-setup.ts"],
           // Each file starts its own containers; two cores run two files at once comfortably.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },
