@@ -82,7 +82,8 @@ export function issueCertificate(options: IssueOptions): IssuedCertificate {
   cert.sign(signingKey, forge.md.sha256.create());
 
   return {
-    certPem: forge.pki.certificateToPem(cert),
+    // node-forge writes CRLF; certbot and openssl write LF, and files are compared as text.
+    certPem: forge.pki.certificateToPem(cert).replace(/\r\n/g, "\n"),
     keyPem,
     serial: cert.serialNumber.toUpperCase(),
   };

@@ -340,34 +340,6 @@ function pause(ms: number): Promise<void> {
   return ms > 0 ? sleep(ms) : Promise.resolve();
 }
 
-const LIVE_README = `This directory contains your keys and certificates.
-
-\`[cert name]/privkey.pem\`  : the private key for your certificate.
-\`[cert name]/fullchain.pem\`: the certificate file used in most server software.
-\`[cert name]/chain.pem\`    : used for OCSP stapling in Nginx >=1.3.7.
-\`[cert name]/cert.pem\`     : will break many server configurations, and should not be used
-                 without reading further documentation (see link below).
-
-WARNING: DO NOT MOVE OR RENAME THESE FILES!
-         Certbot expects these files to remain in this location in order
-         to function properly!
-
-We recommend not moving these files. For more information, see the Certbot
-User Guide at https://certbot.eff.org/docs/using.html#where-are-my-certificates.
-`;
-
-const LINEAGE_README = `This directory contains your keys and certificates.
-
-\`privkey.pem\`  : the private key for your certificate.
-\`fullchain.pem\`: the certificate file used in most server software.
-\`chain.pem\`    : used for OCSP stapling in Nginx >=1.3.7.
-\`cert.pem\`     : will break many server configurations, and should not be used
-                 without reading further documentation (see link below).
-
-WARNING: DO NOT MOVE OR RENAME THESE FILES!
-         Certbot expects these files to remain in this location in order
-         to function properly!
-
-We recommend not moving these files. For more information, see the Certbot
-User Guide at https://certbot.eff.org/docs/using.html#where-are-my-certificates.
-`;
+// certbot leaves README files next to the links; the appliance must skip them. Our own words.
+const LIVE_README = "Test tree laid out like certbot's: one directory of links per lineage.\n";
+const LINEAGE_README = "Links to the current files of this lineage in ../../archive.\n";

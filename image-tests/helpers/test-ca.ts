@@ -38,21 +38,21 @@ const YEAR_MS = 365 * 86_400_000;
 
 export function createTestCa(label = "prosody-appliance test"): TestCa {
   const caValidity = { notBefore: new Date(Date.now() - YEAR_MS), notAfter: new Date(Date.now() + 10 * YEAR_MS) };
-  const root = withLfLineEnds(issueCertificate({
+  const root = issueCertificate({
     names: [],
     isCa: true,
     commonName: `${label} root CA`,
     organization: label,
     ...caValidity,
-  }));
-  const intermediate = withLfLineEnds(issueCertificate({
+  });
+  const intermediate = issueCertificate({
     names: [],
     isCa: true,
     commonName: `${label} intermediate CA`,
     organization: label,
     issuer: root,
     ...caValidity,
-  }));
+  });
 
   const directory = mkdtempSync(join(tmpdir(), "test-ca-"));
   const rootPemPath = join(directory, "root.pem");
@@ -63,7 +63,7 @@ export function createTestCa(label = "prosody-appliance test"): TestCa {
     intermediate,
     rootPemPath,
     issueLeaf(names, options = {}) {
-      const leaf = withLfLineEnds(issueCertificate({ names, issuer: intermediate, ...options }));
+      const leaf = issueCertificate({ names, issuer: intermediate, ...options });
       return {
         ...leaf,
         chainPem: intermediate.certPem,
@@ -76,7 +76,3 @@ export function createTestCa(label = "prosody-appliance test"): TestCa {
   };
 }
 
-/** node-forge writes CRLF PEM; certbot's files (and most tools' output) use LF. */
-function withLfLineEnds(issued: IssuedCertificate): IssuedCertificate {
-  return { ...issued, certPem: issued.certPem.replace(/\r\n/g, "\n") };
-}
