@@ -53,4 +53,5 @@ EXPOSE 5222 5223 5269
 VOLUME ["/var/lib/prosody"]
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/appliance-healthcheck"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/usr/local/lib/prosody-appliance/entrypoint/main.js"]
+# The entrypoint mostly waits: a small young generation and heap cap keep it ~6 MB lighter.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=1", "--max-old-space-size=48", "/usr/local/lib/prosody-appliance/entrypoint/main.js"]
