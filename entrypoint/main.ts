@@ -4,13 +4,15 @@ import { loadSettings, type Settings } from "./settings.js";
 import { canListenOnIpv6 } from "./detect-ipv6.js";
 import { prepareDataDir } from "./prepare-data-dir.js";
 import { chooseMounted, describeCertificate, resolveCertificates, type ServedCertificate } from "./certificates/resolve-certificates.js";
-import { certsGroupId } from "./certificates/key-access.js";
+import { certsGroupId, prosodyReader } from "./certificates/key-access.js";
 import { syncCertsGroup } from "./certificates/sync-certs-group.js";
 import { CertificateKeeper } from "./certificates/certificate-keeper.js";
 import { SerialDebouncer } from "./certificates/serial-debouncer.js";
 import { watchCertificates } from "./certificates/watch-certificates.js";
 import { renderConfig } from "./config/render-config.js";
 import { writeConfig } from "./config/write-config.js";
+import { checkUserConfig } from "./config/check-user-config.js";
+import { PATHS } from "./paths.js";
 import { startProsody } from "./prosody/start-prosody.js";
 
 /** certbot re-points its four links within milliseconds; wait for quiet before checking. */
@@ -51,6 +53,7 @@ async function main(): Promise<number> {
   }
   for (const { name, reasons } of resolution.refused) log("warn", `certificate for ${name} not used: ${reasons.join("; ")}`);
 
+  await step("check your conf.d", () => checkUserConfig(PATHS.userConfigDir, prosodyReader(certsGid)), (files) => files);
   await step("write Prosody config", () => writeConfig(configFor(settings, ipv6, resolution.served)));
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);

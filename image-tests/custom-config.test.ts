@@ -1,0 +1,50 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { startAppliance } from "./helpers/appliance.js";
+
+describe("your own Prosody settings in /etc/prosody/conf.d", () => {
+  it("should be read: global lines stay global, and a VirtualHost section adds to the generated host", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "conf.d-"));
+    chmodSync(dir, 0o755);
+    try {
+      writeFileSync(
+        join(dir, "local.cfg.lua"),
+        'motd_text = "Bienvenue sur le serveur"\n\nVirtualHost "example.org"\n    welcome_message = "Salut !"\n',
+        { mode: 0o644 },
+      );
+      await using appliance = await startAppliance({ binds: [`${dir}:/etc/prosody/conf.d:ro`] });
+      const get = async (host: string, key: string) =>
+        (await appliance.exec(["prosodyctl", "shell", `config:get("${host}", "${key}")`])).stdout.trim();
+      expect(await get("*", "motd_text")).toBe('OK: "Bienvenue sur le serveur"');
+      expect(await get("example.org", "welcome_message")).toBe('OK: "Salut !"');
+      // The generated host section still applies after the user's lines.
+      expect(await get("example.org", "ssl")).toContain("/var/lib/prosody/self-signed/example.org.crt");
+      expect((await appliance.exec(["prosodyctl", "check", "config"])).exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a broken conf.d", () => {
+  it.each([
+    { problem: "a Lua syntax error", file: 'motd_text = = "oops"\n', mode: 0o644, message: /local\.cfg\.lua is not valid Lua: .*local\.cfg\.lua:1: unexpected symbol near '='/ },
+    { problem: "a file Prosody cannot read", file: 'motd_text = "hidden"\n', mode: 0o600, message: /local\.cfg\.lua cannot be read by Prosody: .* not readable by/ },
+  ])("should stop the container with 78 and name the file for $problem", async ({ file, mode, message }) => {
+    const dir = mkdtempSync(join(tmpdir(), "conf.d-"));
+    chmodSync(dir, 0o755);
+    try {
+      writeFileSync(join(dir, "local.cfg.lua"), file);
+      chmodSync(join(dir, "local.cfg.lua"), mode);
+      await using appliance = await startAppliance({ binds: [`${dir}:/etc/prosody/conf.d:ro`], waitUntil: "started" });
+      expect(await appliance.exited()).toBe(78);
+      const logs = await appliance.logs();
+      expect(logs).toMatch(message);
+      expect(logs).not.toContain("Hello and welcome to Prosody");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
