@@ -1,5 +1,6 @@
 import { ConfigError } from "./errors.js";
 import { log, setLogLevel, step } from "./log.js";
+import { PATHS } from "./paths.js";
 import { loadSettings, type Settings } from "./settings.js";
 import { canListenOnIpv6 } from "./detect-ipv6.js";
 import { prepareDataDir } from "./prepare-data-dir.js";
@@ -7,22 +8,17 @@ import { chooseMounted, describeCertificate, resolveCertificates, type ServedCer
 import { certsGroupId, prosodyReader } from "./certificates/key-access.js";
 import { syncCertsGroup } from "./certificates/sync-certs-group.js";
 import { CertificateKeeper } from "./certificates/certificate-keeper.js";
-import { SerialDebouncer } from "./certificates/serial-debouncer.js";
-import { watchCertificates } from "./certificates/watch-certificates.js";
+import { keepCertificatesCurrent } from "./certificates/keep-certificates-current.js";
+import { checkUserConfig } from "./config/check-user-config.js";
 import { renderConfig } from "./config/render-config.js";
 import { writeConfig } from "./config/write-config.js";
-import { checkUserConfig } from "./config/check-user-config.js";
-import { PATHS } from "./paths.js";
 import { startProsody } from "./prosody/start-prosody.js";
-
-/** certbot re-points its four links within milliseconds; wait for quiet before checking. */
-const DEBOUNCE_MS = 250;
-const SETTLE_MS = 1_000;
 
 function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>) {
   return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])) });
 }
 
+/** The steps, in order. Nothing is changed on a mount before every input has been checked. */
 async function main(): Promise<number> {
   const settings = await step("load settings", () => loadSettings(), (s) => `domains ${s.domains.join(", ")}`);
   setLogLevel(settings.logLevel);
@@ -33,14 +29,15 @@ async function main(): Promise<number> {
     (on) => (on ? "listening on IPv4 and IPv6" : "IPv4 only"),
   );
 
-  await step("prepare data volume", () => prepareDataDir(), (summary) => summary);
-
   const choices = await step(
     "find certificates",
     () => chooseMounted(settings.certsDir, settings.domains, new Date()),
     (found) => `${[...found.values()].filter((c) => c.chosen).length} of ${settings.domains.length} domains covered in ${settings.certsDir}`,
   );
   const certsGid = certsGroupId(settings.certsGid, [...choices.values()].flatMap((c) => (c.chosen ? [c.chosen] : [])));
+
+  await step("check your conf.d", () => checkUserConfig(PATHS.userConfigDir, prosodyReader(certsGid)), (files) => files);
+  await step("prepare data volume", () => prepareDataDir(), (summary) => summary);
   await step("certs group", () => syncCertsGroup(certsGid), (summary) => summary);
 
   const resolution = await step(
@@ -53,7 +50,6 @@ async function main(): Promise<number> {
   }
   for (const { name, reasons } of resolution.refused) log("warn", `certificate for ${name} not used: ${reasons.join("; ")}`);
 
-  await step("check your conf.d", () => checkUserConfig(PATHS.userConfigDir, prosodyReader(certsGid)), (files) => files);
   await step("write Prosody config", () => writeConfig(configFor(settings, ipv6, resolution.served)));
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
@@ -67,46 +63,16 @@ async function main(): Promise<number> {
     render: (served) => configFor(settings, ipv6, served),
     write: writeConfig,
     reload: prosody.reload,
-    settleMs: SETTLE_MS,
   });
   keeper.warn();
-
-  let lastEventAt = 0;
-  let forceReload = false;
-  const checks = new SerialDebouncer(
-    async (reasons) => {
-      const force = forceReload;
-      forceReload = false;
-      const outcome = await keeper.check({ reasons, lastEventAt, forceReload: force });
-      if (outcome === "settling") setTimeout(() => checks.trigger("renewal settled"), SETTLE_MS).unref();
-    },
-    DEBOUNCE_MS,
-    (error) => log("error", `certificate check failed: ${(error as Error).stack ?? String(error)}`),
-  );
-  const watcher = await step(
+  const stopKeeping = await step(
     "watch certificates",
-    () =>
-      watchCertificates(settings.certsDir, {
-        polling: settings.certsPolling,
-        onEvent: (event) => {
-          lastEventAt = Date.now();
-          log("debug", `certificate directory: ${event}`);
-          checks.trigger(event);
-        },
-      }),
+    () => keepCertificatesCurrent(keeper, { certsDir: settings.certsDir, polling: settings.certsPolling, recheckIntervalMs: settings.certsRecheckInterval }),
     () => `${settings.certsDir}${settings.certsPolling ? " (polling)" : ""}, re-checked every ${settings.certsRecheckInterval / 1000} s`,
   );
-  const recheck = setInterval(() => checks.trigger("periodic re-check"), settings.certsRecheckInterval);
-  process.on("SIGHUP", () => {
-    log("info", "SIGHUP: checking certificates and reloading Prosody");
-    forceReload = true;
-    void checks.flush("SIGHUP");
-  });
 
   const exitCode = await prosody.exited;
-  clearInterval(recheck);
-  checks.cancel();
-  await watcher.close();
+  await stopKeeping();
   log(exitCode === 0 ? "info" : "error", `Prosody exited with status ${exitCode}`);
   return exitCode;
 }

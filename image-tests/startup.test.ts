@@ -21,7 +21,7 @@ describe("a container started with only XMPP_DOMAINS", () => {
   it("should log one line per startup step with its duration, and warn loudly about the self-signed certificate", async () => {
     await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
     const logs = await appliance.logs();
-    for (const stepName of ["load settings", "detect IPv6", "prepare data volume", "find certificates", "write Prosody config", "start Prosody"]) {
+    for (const stepName of ["load settings", "detect IPv6", "find certificates", "check your conf.d", "prepare data volume", "certs group", "grant key access", "write Prosody config", "start Prosody", "watch certificates"]) {
       expect(logs).toMatch(new RegExp(`appliance info  ${stepName}.* \\(\\d+ ms\\)`));
     }
     expect(logs).toContain("WARNING: no valid certificate in /etc/letsencrypt covers example.org: serving a SELF-SIGNED certificate");

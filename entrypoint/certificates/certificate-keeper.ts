@@ -5,6 +5,9 @@ import { daysLeft } from "./check-certificate.js";
 import { removeStaleCopies } from "./key-access.js";
 import { resolveCertificates, warnSelfSigned, type ServedCertificate } from "./resolve-certificates.js";
 
+/** A refusal this soon after a file event may be a renewal still being written: look again. */
+export const SETTLE_MS = 1_000;
+
 export const EXPIRY_WARNING_DAYS = [30, 14, 7] as const;
 
 /**
@@ -80,7 +83,7 @@ export class CertificateKeeper {
     const now = options.now?.() ?? new Date();
     const current = options.served;
     const resolution = resolveCertificates(options.names, { certsDir: options.certsDir, certsGid: options.certsGid, current, now });
-    const settling = resolution.refused.length > 0 && Date.now() - request.lastEventAt < (options.settleMs ?? 1_000);
+    const settling = resolution.refused.length > 0 && Date.now() - request.lastEventAt < (options.settleMs ?? SETTLE_MS);
 
     if (!settling) this.reportRefusals(resolution.refused, request);
     if (request.reasons.includes("periodic re-check")) this.warn();

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { IMAGE, TEST_LABEL, docker } from "./docker-engine.js";
+import { IMAGE, TEST_LABELS, docker } from "./docker-engine.js";
 import { waitFor } from "./wait-for.js";
 
 export const XMPP_PORTS = [5222, 5223, 5269] as const;
@@ -95,7 +95,7 @@ export async function execIn(
 }
 
 export async function createTestVolume(name: string): Promise<string> {
-  await docker.createVolume({ Name: name, Labels: { [TEST_LABEL]: "1" } });
+  await docker.createVolume({ Name: name, Labels: TEST_LABELS });
   return name;
 }
 
@@ -126,7 +126,7 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
     name: `appliance-test-${process.pid}-${++counter}-${Date.now().toString(36)}`,
     Image: IMAGE,
     Env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
-    Labels: { [TEST_LABEL]: "1" },
+    Labels: TEST_LABELS,
     ExposedPorts: exposed,
     HostConfig: { PortBindings: bindings, Binds: binds, ...options.hostConfig },
     ...(options.network

@@ -1,0 +1,55 @@
+import { log } from "../log.js";
+import { SETTLE_MS, type CertificateKeeper } from "./certificate-keeper.js";
+import { SerialDebouncer } from "./serial-debouncer.js";
+import { watchCertificates } from "./watch-certificates.js";
+
+/** certbot re-points its four links within milliseconds; wait for quiet before checking. */
+const DEBOUNCE_MS = 250;
+
+export interface KeepCurrentOptions {
+  certsDir: string;
+  polling: boolean;
+  recheckIntervalMs: number;
+}
+
+/**
+ * Drives the keeper: file events (debounced), a periodic re-check for missed events, and
+ * SIGHUP (re-check, then reload Prosody even if nothing changed). Returns a stop function.
+ */
+export function keepCertificatesCurrent(keeper: CertificateKeeper, options: KeepCurrentOptions): () => Promise<void> {
+  let lastEventAt = 0;
+  let forceReload = false;
+  const checks = new SerialDebouncer(
+    async (reasons) => {
+      const force = forceReload;
+      forceReload = false;
+      const outcome = await keeper.check({ reasons, lastEventAt, forceReload: force });
+      if (outcome === "settling") setTimeout(() => checks.trigger("renewal settled"), SETTLE_MS).unref();
+    },
+    DEBOUNCE_MS,
+    (error) => log("error", `certificate check failed: ${(error as Error).stack ?? String(error)}`),
+  );
+
+  const watcher = watchCertificates(options.certsDir, {
+    polling: options.polling,
+    onEvent: (event) => {
+      lastEventAt = Date.now();
+      log("debug", `certificate directory: ${event}`);
+      checks.trigger(event);
+    },
+  });
+  const recheck = setInterval(() => checks.trigger("periodic re-check"), options.recheckIntervalMs);
+  const onHangup = () => {
+    log("info", "SIGHUP: checking certificates and reloading Prosody");
+    forceReload = true;
+    void checks.flush("SIGHUP");
+  };
+  process.on("SIGHUP", onHangup);
+
+  return async () => {
+    process.off("SIGHUP", onHangup);
+    clearInterval(recheck);
+    checks.cancel();
+    await watcher.close();
+  };
+}
