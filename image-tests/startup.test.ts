@@ -49,8 +49,10 @@ describe("a container started with only XMPP_DOMAINS", () => {
 
   it("should report healthy to Docker without logging a line per probe", async () => {
     await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
-    const before = (await appliance.logs()).split("\n").length;
-    for (let i = 0; i < 3; i++) expect((await appliance.exec(["appliance-healthcheck"])).exitCode).toBe(0);
-    expect((await appliance.logs()).split("\n").length).toBe(before);
+    const before = (await appliance.logs()).length;
+    for (let i = 0; i < 5; i++) expect((await appliance.exec(["appliance-healthcheck"])).exitCode).toBe(0);
+    const added = (await appliance.logs()).slice(before);
+    // Prosody's own periodic lines (cron) may land meanwhile; none may come from the probes.
+    expect(added).not.toMatch(/http|health|connect|5280/i);
   });
 });
