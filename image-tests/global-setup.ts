@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { $ } from "zx";
 import { IMAGE, assertEngineAnswers, sweepTestLeftovers } from "./helpers/docker-engine.js";
 
 /** Builds the image once per run, from the working tree, the way `npm run build:image` does. */
@@ -7,19 +7,15 @@ export async function setup(): Promise<void> {
   await assertEngineAnswers();
   await sweepTestLeftovers();
   const started = Date.now();
-  const build = spawnSync("bash", [".ci/build-image.sh"], {
-    env: { ...process.env, IMAGE },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const build = await $({ env: { ...process.env, IMAGE }, nothrow: true, quiet: true })`bash .ci/build-image.sh`;
   mkdirSync("image-tests/.logs", { recursive: true });
   writeFileSync("image-tests/.logs/build-image.log", `${build.stdout}\n${build.stderr}`);
-  if (build.status !== 0) {
+  if (build.exitCode !== 0) {
     const tail = `${build.stdout}\n${build.stderr}`.trim().split("\n").slice(-40).join("\n");
     const hint = /pull access denied|not found: manifest|debian:trixie-slim/.test(tail)
       ? "\nThe base image is missing and no registry answers: run `bash .ci/engine.sh` to seed debian:trixie-slim."
       : "";
-    throw new Error(`Building ${IMAGE} failed (exit ${build.status}); last lines:\n${tail}${hint}`);
+    throw new Error(`Building ${IMAGE} failed (exit ${build.exitCode}); last lines:\n${tail}${hint}`);
   }
   console.log(`built ${IMAGE} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
