@@ -28,10 +28,13 @@ LABEL org.opencontainers.image.title="prosody-appliance" \
       org.opencontainers.image.base.name="debian:trixie-slim"
 
 # Fixed ids before the package is installed, so volume ownership survives rebuilds and upgrades.
+# dpkg skips what nothing here runs: corepack and TypeScript typings that come with nodejs.
 RUN groupadd --system --gid 101 prosody \
  && useradd --system --uid 101 --gid prosody --home-dir /var/lib/prosody --no-create-home \
             --shell /usr/sbin/nologin prosody \
  && groupadd --system --gid 990 certs && usermod --append --groups certs prosody \
+ && printf '%s\n' 'path-exclude /usr/share/nodejs/corepack/*' 'path-exclude /usr/share/nodejs/@types/*' \
+      > /etc/dpkg/dpkg.cfg.d/appliance-slim \
  && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
