@@ -1,5 +1,15 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import forge from "node-forge";
+import { createRequire } from "node:module";
+import type Forge from "node-forge";
+
+// Loaded on first use: most starts never issue a certificate, and parsing node-forge would
+// delay every start (the entrypoint runs before Prosody can listen).
+const require = createRequire(import.meta.url);
+let forgeModule: typeof Forge | undefined;
+function loadForge(): typeof Forge {
+  forgeModule ??= require("node-forge") as typeof Forge;
+  return forgeModule;
+}
 
 /** A PEM certificate and the PEM private key it was issued for. */
 export interface IssuedCertificate {
@@ -34,8 +44,9 @@ export function generateRsaKeyPem(bits = 2048): string {
 }
 
 export function issueCertificate(options: IssueOptions): IssuedCertificate {
+  const forge = loadForge();
   const keyPem = options.keyPem ?? generateRsaKeyPem();
-  const privateKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const privateKey = forge.pki.privateKeyFromPem(keyPem) as Forge.pki.rsa.PrivateKey;
   const publicKey = forge.pki.rsa.setPublicKey(privateKey.n, privateKey.e);
 
   const cert = forge.pki.createCertificate();
@@ -57,7 +68,7 @@ export function issueCertificate(options: IssueOptions): IssuedCertificate {
   if (options.issuer) {
     const issuerCert = forge.pki.certificateFromPem(options.issuer.certPem);
     cert.setIssuer(issuerCert.subject.attributes);
-    signingKey = forge.pki.privateKeyFromPem(options.issuer.keyPem) as forge.pki.rsa.PrivateKey;
+    signingKey = forge.pki.privateKeyFromPem(options.issuer.keyPem) as Forge.pki.rsa.PrivateKey;
   } else {
     cert.setIssuer(subject);
   }

@@ -16,7 +16,7 @@ export interface KeepCurrentOptions {
  * Drives the keeper: file events (debounced), a periodic re-check for missed events, and
  * SIGHUP (re-check, then reload Prosody even if nothing changed). Returns a stop function.
  */
-export function keepCertificatesCurrent(keeper: CertificateKeeper, options: KeepCurrentOptions): () => Promise<void> {
+export async function keepCertificatesCurrent(keeper: CertificateKeeper, options: KeepCurrentOptions): Promise<() => Promise<void>> {
   let lastEventAt = 0;
   let forceReload = false;
   const checks = new SerialDebouncer(
@@ -30,7 +30,7 @@ export function keepCertificatesCurrent(keeper: CertificateKeeper, options: Keep
     (error) => log("error", `certificate check failed: ${(error as Error).stack ?? String(error)}`),
   );
 
-  const watcher = watchCertificates(options.certsDir, {
+  const watcher = await watchCertificates(options.certsDir, {
     polling: options.polling,
     onEvent: (event) => {
       lastEventAt = Date.now();

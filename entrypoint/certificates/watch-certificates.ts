@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from "chokidar";
+import type { FSWatcher } from "chokidar";
 import { relative } from "node:path";
 import { log } from "../log.js";
 
@@ -12,7 +12,9 @@ export interface WatchOptions {
  * Watches the certificate directory, following certbot's live/ links into archive/. Polling
  * is for bind mounts that deliver no inotify events (Docker Desktop, WSL2, NFS).
  */
-export function watchCertificates(dir: string, options: WatchOptions): FSWatcher {
+export async function watchCertificates(dir: string, options: WatchOptions): Promise<FSWatcher> {
+  // Imported here, after Prosody has started, to keep it off the path to a listening server.
+  const { watch } = await import("chokidar");
   const watcher = watch(dir, {
     ignoreInitial: true,
     followSymlinks: true,
