@@ -3,8 +3,12 @@ import { SETTLE_MS, type CertificateKeeper } from "./certificate-keeper.js";
 import { SerialDebouncer } from "./serial-debouncer.js";
 import { watchCertificates } from "./watch-certificates.js";
 
-/** certbot re-points its four links within milliseconds; wait for quiet before checking. */
-const DEBOUNCE_MS = 250;
+/**
+ * certbot re-points its four links within a millisecond or two; wait for this much quiet before
+ * checking. A check that still lands mid-renewal sees a mismatched pair and looks again once it
+ * settles (SETTLE_MS), without logging an error.
+ */
+const DEBOUNCE_MS = 100;
 
 export interface KeepCurrentOptions {
   certsDir: string;
