@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { createRequire } from "node:module";
 import type Forge from "node-forge";
 
@@ -35,7 +35,7 @@ export interface IssueOptions {
 
 const DAY_MS = 86_400_000;
 
-/** RSA keys come from Node's native crypto (fast); node-forge builds and signs the X.509. */
+/** RSA keys come from Node's native crypto (fast); node-forge builds the X.509 structure. */
 export function generateRsaKeyPem(bits = 2048): string {
   return generateKeyPairSync("rsa", { modulusLength: bits }).privateKey.export({
     type: "pkcs8",
@@ -46,11 +46,10 @@ export function generateRsaKeyPem(bits = 2048): string {
 export function issueCertificate(options: IssueOptions): IssuedCertificate {
   const forge = loadForge();
   const keyPem = options.keyPem ?? generateRsaKeyPem();
-  const privateKey = forge.pki.privateKeyFromPem(keyPem) as Forge.pki.rsa.PrivateKey;
-  const publicKey = forge.pki.rsa.setPublicKey(privateKey.n, privateKey.e);
+  const publicKeyPem = createPublicKey(createPrivateKey(keyPem)).export({ type: "spki", format: "pem" }) as string;
 
   const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
   // Positive, 16 bytes, no leading zero nibble, so hex round-trips exactly.
   const serialBytes = randomBytes(16);
   serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x10;
@@ -64,11 +63,11 @@ export function issueCertificate(options: IssueOptions): IssuedCertificate {
   if (options.organization) subject.push({ name: "organizationName", value: options.organization });
   cert.setSubject(subject);
 
-  let signingKey = privateKey;
+  let signingKeyPem = keyPem;
   if (options.issuer) {
     const issuerCert = forge.pki.certificateFromPem(options.issuer.certPem);
     cert.setIssuer(issuerCert.subject.attributes);
-    signingKey = forge.pki.privateKeyFromPem(options.issuer.keyPem) as Forge.pki.rsa.PrivateKey;
+    signingKeyPem = options.issuer.keyPem;
   } else {
     cert.setIssuer(subject);
   }
@@ -90,7 +89,15 @@ export function issueCertificate(options: IssueOptions): IssuedCertificate {
     });
   }
   cert.setExtensions(extensions);
-  cert.sign(signingKey, forge.md.sha256.create());
+  // node-forge lays out the certificate; the RSA signature comes from Node's native crypto,
+  // which is ~10x faster than forge's JavaScript big-number arithmetic.
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
+  // getTBSCertificate is public node-forge API, missing from its type definitions.
+  const pki = forge.pki as typeof forge.pki & { getTBSCertificate(c: Forge.pki.Certificate): Forge.asn1.Asn1 };
+  const tbs = pki.getTBSCertificate(cert);
+  (cert as Forge.pki.Certificate & { tbsCertificate: Forge.asn1.Asn1 }).tbsCertificate = tbs;
+  const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), "binary");
+  cert.signature = sign("sha256", tbsDer, signingKeyPem).toString("binary");
 
   return {
     // node-forge writes CRLF; certbot and openssl write LF, and files are compared as text.
