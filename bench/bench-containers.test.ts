@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { dockerRunArgs, type ContainerPlan } from "./bench-containers.js";
+
+const plan: ContainerPlan = {
+  variant: "appliance",
+  name: "bench-appliance-1",
+  certsDir: "/tmp/le",
+  dataDir: "/tmp/data",
+  ports: { c2s: [40001, 40002], directTls: 40003 },
+};
+
+describe("dockerRunArgs", () => {
+  it("publishes only on 127.0.0.1, labels the container and configures the appliance by XMPP_*", () => {
+    const args = dockerRunArgs({ ...plan, nodeOptions: "--max-semi-space-size=1" }, "img");
+    expect(args).toEqual(expect.arrayContaining(["--label", "prosody-appliance.bench=1"]));
+    expect(args.filter((arg) => arg.includes(":52"))).toEqual([
+      "127.0.0.1:40001:5222",
+      "127.0.0.1:40002:5222",
+      "127.0.0.1:40003:5223",
+    ]);
+    expect(args.slice(-5)).toEqual(["-e", "XMPP_DOMAINS=example.org", "-e", "NODE_OPTIONS=--max-semi-space-size=1", "img"]);
+  });
+
+  it("starts the baseline's Prosody directly, as prosody, with the hand-written config", () => {
+    const args = dockerRunArgs({ ...plan, variant: "baseline" }, "img");
+    expect(args.slice(-8)).toEqual([
+      "--entrypoint", "prosody", "--user", "prosody", "img", "-F", "--config", "/etc/prosody/baseline.cfg.lua",
+    ]);
+    expect(args.find((arg) => arg.endsWith("baseline/prosody.cfg.lua:/etc/prosody/baseline.cfg.lua:ro"))).toBeDefined();
+    expect(args).not.toContain("XMPP_DOMAINS=example.org");
+  });
+});

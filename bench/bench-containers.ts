@@ -1,0 +1,117 @@
+import { fileURLToPath } from "node:url";
+
+import { execIn, type ExecResult } from "../image-tests/helpers/appliance.js";
+import { docker } from "../image-tests/helpers/docker-engine.js";
+import { BENCH_IMAGE, BENCH_LABEL, dockerCli, freeLoopbackPort } from "./bench-docker.js";
+
+export type Variant = "appliance" | "baseline";
+
+export const BENCH_DOMAIN = "example.org";
+const BASELINE_CONFIG_HOST_PATH = fileURLToPath(new URL("./baseline/prosody.cfg.lua", import.meta.url));
+const BASELINE_CONFIG_PATH = "/etc/prosody/baseline.cfg.lua";
+// Enough for 10,000 sessions, and no more than dockerd here may grant (its own limit is 20,000).
+const NOFILE = 20_000;
+
+export interface PublishedPorts {
+  /** Host ports on 127.0.0.1 for the container's 5222. More than one spreads load over several
+   *  docker-proxy processes, each limited to dockerd's open-file limit. */
+  c2s: number[];
+  /** Host port on 127.0.0.1 for the container's 5223. */
+  directTls: number;
+}
+
+export interface ContainerPlan {
+  variant: Variant;
+  name: string;
+  /** Host directory mounted read-only at /etc/letsencrypt (a certbot tree). */
+  certsDir: string;
+  /** Host directory mounted at /var/lib/prosody. */
+  dataDir: string;
+  ports: PublishedPorts;
+  /** NODE_OPTIONS for the appliance's entrypoint. */
+  nodeOptions?: string;
+}
+
+let counter = 0;
+
+export async function planContainer(
+  variant: Variant,
+  mounts: { certsDir: string; dataDir: string },
+  { c2sPorts = 1, nodeOptions }: { c2sPorts?: number; nodeOptions?: string } = {},
+): Promise<ContainerPlan> {
+  const c2s: number[] = [];
+  for (let index = 0; index < c2sPorts; index++) c2s.push(await freeLoopbackPort());
+  return {
+    variant,
+    name: `bench-${variant}-${process.pid}-${++counter}`,
+    ...mounts,
+    ports: { c2s, directTls: await freeLoopbackPort() },
+    ...(nodeOptions ? { nodeOptions } : {}),
+  };
+}
+
+/** `docker run -d ...` for the appliance (its entrypoint, XMPP_* settings) or the baseline. */
+export function dockerRunArgs(plan: ContainerPlan, image = BENCH_IMAGE): string[] {
+  const common = [
+    "run", "-d",
+    "--name", plan.name,
+    "--label", `${BENCH_LABEL}=1`,
+    "--ulimit", `nofile=${NOFILE}:${NOFILE}`,
+    "-v", `${plan.certsDir}:/etc/letsencrypt:ro`,
+    "-v", `${plan.dataDir}:/var/lib/prosody`,
+    ...plan.ports.c2s.flatMap((port) => ["-p", `127.0.0.1:${port}:5222`]),
+    "-p", `127.0.0.1:${plan.ports.directTls}:5223`,
+  ];
+  if (plan.variant === "appliance") {
+    return [
+      ...common,
+      "-e", `XMPP_DOMAINS=${BENCH_DOMAIN}`,
+      ...(plan.nodeOptions ? ["-e", `NODE_OPTIONS=${plan.nodeOptions}`] : []),
+      image,
+    ];
+  }
+  return [
+    ...common,
+    "-v", `${BASELINE_CONFIG_HOST_PATH}:${BASELINE_CONFIG_PATH}:ro`,
+    "--entrypoint", "prosody",
+    "--user", "prosody",
+    image,
+    "-F", "--config", BASELINE_CONFIG_PATH,
+  ];
+}
+
+export interface BenchContainer {
+  plan: ContainerPlan;
+  /** prosodyctl with the variant's config, inside the container. */
+  prosodyctl(args: readonly string[]): Promise<ExecResult>;
+  remove(): Promise<void>;
+}
+
+/** Starts the container; resolves when `docker run -d` returns (not when Prosody is ready). */
+export async function runContainer(plan: ContainerPlan): Promise<BenchContainer> {
+  await dockerCli(dockerRunArgs(plan));
+  return attachContainer(plan);
+}
+
+export function attachContainer(plan: ContainerPlan): BenchContainer {
+  const container = docker.getContainer(plan.name);
+  const configArgs = plan.variant === "baseline" ? ["--config", BASELINE_CONFIG_PATH] : [];
+  return {
+    plan,
+    prosodyctl: (args) => execIn(container, ["prosodyctl", ...configArgs, ...args]),
+    remove: async () => {
+      await dockerCli(["rm", "-f", "-v", plan.name]).catch(() => undefined);
+    },
+  };
+}
+
+/** Authenticated, resource-bound client sessions, counted inside Prosody. */
+export async function boundSessionCount(container: BenchContainer): Promise<number> {
+  const result = await container.prosodyctl([
+    "shell",
+    ">local n = 0 for _ in pairs(prosody.full_sessions) do n = n + 1 end return n",
+  ]);
+  const match = /Result:\s*(\d+)/.exec(result.stdout);
+  if (!match) throw new Error(`could not count sessions: ${result.stdout}${result.stderr}`);
+  return Number(match[1]);
+}

@@ -1,0 +1,73 @@
+/** How many times and how hard each measurement runs. Everything is bounded by these numbers. */
+export interface BenchProfile {
+  name: "full" | "quick";
+  /** Hard stop for the whole run. */
+  deadlineMs: number;
+  /** docker run -> verified TLS, per variant. */
+  startRuns: number;
+  /** Of those runs, how many also measure memory (after start, after the logins). */
+  memoryRuns: number;
+  settleMs: number;
+  loginsForMemory: number;
+  /** NODE_OPTIONS tried on the appliance's entrypoint in the memory runs, as a third variant. */
+  tunedNodeOptions: string;
+  renewals: number;
+  baselineRenewals: number;
+  sessionsDuringRenewals: number;
+  /** How long a renewal may take before the bench concludes there is no hot reload. */
+  hotReloadWaitMs: number;
+  loginRuns: number;
+  loginsPerRun: number;
+  loginArrivalPerSecond: number;
+  messageRuns: number;
+  messagePairs: number;
+  messageWindow: number;
+  messageSeconds: number;
+  /** Cumulative session counts to step through. */
+  sessionSteps: number[];
+  sessionArrivalPerSecond: number;
+}
+
+const SHARED = {
+  settleMs: 5_000,
+  loginsForMemory: 100,
+  tunedNodeOptions: "--max-semi-space-size=1 --v8-pool-size=0 --jitless",
+  sessionsDuringRenewals: 10,
+  hotReloadWaitMs: 10_000,
+  loginArrivalPerSecond: 150,
+  messageWindow: 10,
+  sessionArrivalPerSecond: 80,
+} as const;
+
+export const FULL_PROFILE: BenchProfile = {
+  ...SHARED,
+  name: "full",
+  deadlineMs: 20 * 60_000,
+  startRuns: 7,
+  memoryRuns: 3,
+  renewals: 20,
+  baselineRenewals: 10,
+  loginRuns: 3,
+  loginsPerRun: 1_500,
+  messageRuns: 3,
+  messagePairs: 100,
+  messageSeconds: 10,
+  sessionSteps: [1_000, 2_500, 5_000, 7_500, 10_000],
+};
+
+export const QUICK_PROFILE: BenchProfile = {
+  ...SHARED,
+  name: "quick",
+  deadlineMs: 8 * 60_000,
+  settleMs: 3_000,
+  startRuns: 3,
+  memoryRuns: 1,
+  renewals: 5,
+  baselineRenewals: 3,
+  loginRuns: 1,
+  loginsPerRun: 300,
+  messageRuns: 1,
+  messagePairs: 50,
+  messageSeconds: 5,
+  sessionSteps: [500, 1_000],
+};
