@@ -1,6 +1,6 @@
 -- prosody-appliance base configuration (static part, from the image).
 -- The entrypoint writes the parts that follow from XMPP_* variables into
--- /run/prosody-appliance/ at every start. Your own settings go in
+-- /run/prosody-appliance/ at every start and certificate renewal. Your own settings go in
 -- /etc/prosody/conf.d/*.cfg.lua (mount files there); they are read after the
 -- generated globals, so they override them, and before the VirtualHosts.
 

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { isReadableBy } from "./readable-by.js";
 import type { Reader } from "./readable-by.js";
 
+/** A certificate and its key by path: what a check reads, and what Prosody is pointed at. */
 export interface CertificateFiles {
   certPath: string;
   keyPath: string;

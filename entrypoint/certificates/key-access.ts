@@ -2,9 +2,8 @@ import { accessSync, chmodSync, chownSync, constants, copyFileSync, lstatSync, m
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { log } from "../log.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
-import type { CheckedCertificate } from "./check-certificate.js";
+import type { CertificateFiles, CheckedCertificate } from "./check-certificate.js";
 import { isReadableBy, type Reader } from "./readable-by.js";
-import type { CertificateFiles } from "../config/render-config.js";
 
 /** The gid the image gives its `certs` group when the mounted keys name none (root-owned). */
 export const DEFAULT_CERTS_GID = 990;

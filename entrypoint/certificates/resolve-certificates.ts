@@ -1,9 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import type { CertificateFiles } from "../config/render-config.js";
 import { log } from "../log.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
-import type { CheckedCertificate } from "./check-certificate.js";
+import type { CertificateFiles, CheckedCertificate } from "./check-certificate.js";
 import { chooseCertificates, type CertificateChoice } from "./find-certificates.js";
 import { grantKeyAccess, type KeyAccess } from "./key-access.js";
 import { ensureSelfSigned } from "./self-signed.js";

@@ -1,10 +1,6 @@
+import type { CertificateFiles } from "../certificates/check-certificate.js";
 import type { Settings } from "../settings.js";
 import { luaAssignments, luaString, luaValue, type LuaValue } from "./lua.js";
-
-export interface CertificateFiles {
-  certPath: string;
-  keyPath: string;
-}
 
 export interface ConfigInput {
   settings: Settings;
@@ -30,7 +26,7 @@ export interface RenderedConfig {
  */
 export const CERTIFICATE_LINKS_DIR = "/run/prosody-appliance/certs";
 
-const HEADER = "-- Written by the prosody-appliance entrypoint at every start; edits here are lost.\n";
+const HEADER = "-- Written by the prosody-appliance entrypoint at every start and certificate renewal; edits here are lost.\n";
 
 function sslFor(files: CertificateFiles): LuaValue {
   return { certificate: files.certPath, key: files.keyPath };
