@@ -2,17 +2,18 @@ import { ConfigError } from "./errors.js";
 import { log, setLogLevel, step } from "./log.js";
 import { PATHS } from "./paths.js";
 import { loadSettings, type Settings } from "./settings.js";
+import { certificateNames } from "./certificate-names.js";
 import { canListenOnIpv6 } from "./detect-ipv6.js";
 import { prepareDataDir } from "./prepare-data-dir.js";
 import { chooseMounted, describeCertificate, resolveCertificates, type ServedCertificate } from "./certificates/resolve-certificates.js";
 import { certsGroupId, prosodyReader } from "./certificates/key-access.js";
 import { syncCertsGroup } from "./certificates/sync-certs-group.js";
-import { CertificateKeeper } from "./certificates/certificate-keeper.js";
-import { keepCertificatesCurrent } from "./certificates/keep-certificates-current.js";
 import { checkUserConfig } from "./config/check-user-config.js";
 import { renderConfig } from "./config/render-config.js";
 import { writeConfig } from "./config/write-config.js";
+import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
 import { startProsody } from "./prosody/start-prosody.js";
+import { Renewal, watchForRenewals } from "./renewal/renewal.js";
 
 function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>) {
   return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])) });
@@ -22,6 +23,7 @@ function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string
 async function main(): Promise<number> {
   const settings = await step("load settings", () => loadSettings(), (s) => `domains ${s.domains.join(", ")}`);
   setLogLevel(settings.logLevel);
+  const names = certificateNames(settings);
 
   const ipv6 = await step(
     "detect IPv6",
@@ -31,8 +33,8 @@ async function main(): Promise<number> {
 
   const choices = await step(
     "find certificates",
-    () => chooseMounted(settings.certsDir, settings.domains, new Date()),
-    (found) => `${[...found.values()].filter((c) => c.chosen).length} of ${settings.domains.length} domains covered in ${settings.certsDir}`,
+    () => chooseMounted(settings.certsDir, names, new Date()),
+    (found) => `${[...found.values()].filter((c) => c.chosen).length} of ${names.length} domains covered in ${settings.certsDir}`,
   );
   const certsGid = certsGroupId(settings.certsGid, [...choices.values()].flatMap((c) => (c.chosen ? [c.chosen] : [])));
 
@@ -42,7 +44,7 @@ async function main(): Promise<number> {
 
   const resolution = await step(
     "grant key access",
-    () => resolveCertificates(settings.domains, { certsDir: settings.certsDir, certsGid }, choices),
+    () => resolveCertificates(names, { certsDir: settings.certsDir, certsGid }, choices),
     (r) => `${r.served.size - r.selfSigned.length} mounted, ${r.selfSigned.length} self-signed`,
   );
   for (const cert of resolution.served.values()) {
@@ -54,25 +56,27 @@ async function main(): Promise<number> {
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
 
-  const keeper = new CertificateKeeper({
-    names: settings.domains,
+  const renewal = new Renewal({
+    names,
     certsDir: settings.certsDir,
     certsGid,
     topology: { primary: settings.domains[0]!, federation: settings.federation },
     served: resolution.served,
-    render: (served) => configFor(settings, ipv6, served),
-    write: writeConfig,
-    reload: prosody.reload,
+    prosody: {
+      writeConfig: (served) => writeConfig(configFor(settings, ipv6, served)),
+      reload: prosody.reload,
+      probe: probeServedCertificate,
+    },
   });
-  keeper.warn();
-  const stopKeeping = await step(
+  renewal.warnAboutServed();
+  const stopRenewing = await step(
     "watch certificates",
-    () => keepCertificatesCurrent(keeper, { certsDir: settings.certsDir, polling: settings.certsPolling, recheckIntervalMs: settings.certsRecheckInterval }),
+    () => watchForRenewals(renewal, { certsDir: settings.certsDir, polling: settings.certsPolling, recheckIntervalMs: settings.certsRecheckInterval }),
     () => `${settings.certsDir}${settings.certsPolling ? " (polling)" : ""}, re-checked every ${settings.certsRecheckInterval / 1000} s`,
   );
 
   const exitCode = await prosody.exited;
-  await stopKeeping();
+  await stopRenewing();
   log(exitCode === 0 ? "info" : "error", `Prosody exited with status ${exitCode}`);
   return exitCode;
 }

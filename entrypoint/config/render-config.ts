@@ -63,6 +63,6 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
   return {
     global: `${HEADER}${luaAssignments(global)}\n`,
     hosts: `${HEADER}${hosts.join("\n")}`,
-    certificateLinks: settings.domains.map((name) => ({ name, ...certificates.get(name)! })),
+    certificateLinks: [...certificates].map(([name, files]) => ({ name, ...files })),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expiryWarningDue } from "./certificate-keeper.js";
+import { expiryWarningDue } from "./expiry-warning.js";
 import type { ServedCertificate } from "./resolve-certificates.js";
 
 const DAY_MS = 86_400_000;

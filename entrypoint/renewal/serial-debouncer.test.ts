@@ -11,7 +11,7 @@ describe("SerialDebouncer", () => {
 
   it("should run once after a burst of triggers, with every reason", async () => {
     const runs: string[][] = [];
-    const debouncer = new SerialDebouncer(async (reasons) => void runs.push(reasons), 300);
+    const debouncer = new SerialDebouncer<string>(async (reasons) => void runs.push(reasons), 300);
     debouncer.trigger("change live/example.org/cert.pem");
     await vi.advanceTimersByTimeAsync(100);
     debouncer.trigger("change live/example.org/privkey.pem");
@@ -25,7 +25,7 @@ describe("SerialDebouncer", () => {
     let active = 0;
     let maxActive = 0;
     const runs: string[][] = [];
-    const debouncer = new SerialDebouncer(async (reasons) => {
+    const debouncer = new SerialDebouncer<string>(async (reasons) => {
       active++;
       maxActive = Math.max(maxActive, active);
       runs.push(reasons);
@@ -43,7 +43,7 @@ describe("SerialDebouncer", () => {
   it("should keep going after a failed run, so the next change is tried again", async () => {
     const errors: unknown[] = [];
     let calls = 0;
-    const debouncer = new SerialDebouncer(
+    const debouncer = new SerialDebouncer<string>(
       async () => {
         calls++;
         if (calls === 1) throw new Error("half-written renewal");
@@ -61,7 +61,7 @@ describe("SerialDebouncer", () => {
 
   it("should run at once on flush", async () => {
     const runs: string[][] = [];
-    const debouncer = new SerialDebouncer(async (reasons) => void runs.push(reasons), 10_000);
+    const debouncer = new SerialDebouncer<string>(async (reasons) => void runs.push(reasons), 10_000);
     debouncer.trigger("event");
     await debouncer.flush("SIGHUP");
     expect(runs).toEqual([["event", "SIGHUP"]]);

@@ -4,20 +4,20 @@
  * re-points four links one at a time; acting on the first would see a cert and key that do
  * not match yet.
  */
-export class SerialDebouncer {
+export class SerialDebouncer<Reason> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
-  private reasons = new Set<string>();
+  private reasons: Reason[] = [];
 
   constructor(
-    private readonly task: (reasons: string[]) => Promise<void>,
+    private readonly task: (reasons: Reason[]) => Promise<void>,
     private readonly delayMs: number,
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  trigger(reason: string): void {
-    this.reasons.add(reason);
+  trigger(reason: Reason): void {
+    this.reasons.push(reason);
     if (this.running) {
       this.rerun = true;
       return;
@@ -27,8 +27,8 @@ export class SerialDebouncer {
   }
 
   /** Runs now (after any run in progress), skipping the quiet period. */
-  async flush(reason: string): Promise<void> {
-    this.reasons.add(reason);
+  async flush(reason: Reason): Promise<void> {
+    this.reasons.push(reason);
     clearTimeout(this.timer);
     while (this.running) await this.running;
     await this.run();
@@ -45,8 +45,8 @@ export class SerialDebouncer {
   }
 
   private async run(): Promise<void> {
-    const reasons = [...this.reasons];
-    this.reasons.clear();
+    const reasons = this.reasons;
+    this.reasons = [];
     this.running = this.task(reasons).catch(this.onError);
     await this.running;
     this.running = undefined;
