@@ -1,0 +1,195 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { generateRsaKeyPem } from "../certificates/issue-certificate.js";
+import { resolveCertificates, type ServedCertificate } from "../certificates/resolve-certificates.js";
+import { issueLeaf, makeTempDir, writeCertbotLineage } from "../certificates/test-fixtures.js";
+import type { ProbedCertificate, ProbeOptions } from "../prosody/probe-served-certificate.js";
+import { sleep } from "../sleep.js";
+import { Renewal, type ProsodyControl } from "./renewal.js";
+
+const NAME = "example.org";
+const CERTS_GID = 4321;
+const DEBOUNCE_MS = 5;
+let cleanups: (() => void)[] = [];
+let letsencrypt: string;
+let logged: string[];
+
+beforeEach(() => {
+  letsencrypt = makeTempDir(cleanups);
+  logged = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    const spy = vi.spyOn(stream, "write").mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (String(chunk).startsWith("appliance ")) {
+        // How the key is made readable (key-access.ts) is not the renewal's to say.
+        if (!String(chunk).startsWith("appliance info  certs group: ")) logged.push(String(chunk).trimEnd());
+        return true;
+      }
+      return write(chunk, ...rest);
+    }) as typeof stream.write);
+    cleanups.push(() => spy.mockRestore());
+  }
+});
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+type Answer = "serves what Prosody loaded" | "serves the previous certificate" | "does not answer";
+
+/**
+ * Prosody as the renewal sees it: a config it is given, a reload that makes its listeners serve
+ * what that config names, and listeners that answer as `listener` says (per probe and attempt).
+ */
+function fakeProsody(startedWith: ReadonlyMap<string, ServedCertificate>, listener: (probe: ProbeOptions, attempt: number) => Answer = () => "serves what Prosody loaded") {
+  let written = startedWith;
+  let loaded = startedWith;
+  let previous = startedWith;
+  const prosody = {
+    writes: [] as string[],
+    reloads: 0,
+    attempts: [] as ProbeOptions[],
+    writeConfig(served: ReadonlyMap<string, ServedCertificate>) {
+      written = served;
+      prosody.writes.push(served.get(NAME)!.serial);
+    },
+    reload() {
+      prosody.reloads++;
+      previous = loaded;
+      loaded = written;
+    },
+    async probe(options: ProbeOptions): Promise<ProbedCertificate> {
+      prosody.attempts.push(options);
+      const attempt = prosody.attempts.filter((a) => a.port === options.port && a.sni === options.sni).length;
+      const answer = listener(options, attempt);
+      if (answer === "does not answer") {
+        await sleep(options.timeoutMs!);
+        throw new Error(`no answer from 127.0.0.1:${options.port} within ${options.timeoutMs} ms`);
+      }
+      const cert = (answer === "serves the previous certificate" ? previous : loaded).get(options.domain)!;
+      return { serial: cert.serial, fingerprint256: cert.fingerprint256, chain: [] };
+    },
+  } satisfies ProsodyControl & Record<string, unknown>;
+  return prosody;
+}
+
+/** Renewal from a running Prosody that serves a valid certbot lineage for NAME. */
+function renewalServing(listener?: Parameters<typeof fakeProsody>[1]) {
+  const first = issueLeaf({ names: [NAME] });
+  writeCertbotLineage(letsencrypt, NAME, first, 1);
+  const served = resolveCertificates([NAME], { certsDir: letsencrypt, certsGid: CERTS_GID }).served;
+  const prosody = fakeProsody(served, listener);
+  const renewal = new Renewal({
+    names: [NAME],
+    certsDir: letsencrypt,
+    certsGid: CERTS_GID,
+    topology: { primary: NAME, federation: true },
+    served,
+    prosody,
+    debounceMs: DEBOUNCE_MS,
+    settleMs: 300,
+    verifyBudget: { switchMs: 100, answerMs: 2_000, firstAttemptMs: 20, retryDelayMs: 5 },
+  });
+  cleanups.push(() => renewal.stop());
+  logged = [];
+  return { renewal, prosody, first };
+}
+
+/** Waits until a check that `trigger` started (after the debounce) has finished. */
+async function checked(renewal: Renewal): Promise<void> {
+  await sleep(DEBOUNCE_MS + 25);
+  await renewal.idle();
+}
+
+/** certbot renewing: a new version of the lineage, its live/ links re-pointed. */
+function renew(pair = issueLeaf({ names: [NAME] }), version = 2) {
+  writeCertbotLineage(letsencrypt, NAME, pair, version);
+  return pair;
+}
+
+describe("Renewal", () => {
+  it("should keep a renewed certificate that every listener serves after the reload, and say so", async () => {
+    const { renewal, prosody, first } = renewalServing();
+    const next = renew();
+    renewal.trigger({ kind: "file event", event: "change live/example.org/fullchain.pem" });
+    await checked(renewal);
+
+    expect(renewal.current.get(NAME)!.serial).toBe(next.serial);
+    expect([prosody.writes, prosody.reloads]).toEqual([[next.serial], 1]);
+    expect(prosody.attempts.map((a) => `${a.port} ${a.mode} sni=${a.sni}`)).toEqual([
+      "5222 starttls sni=true",
+      "5223 direct-tls sni=true",
+      "5223 direct-tls sni=false",
+      "5269 s2s-starttls sni=true",
+    ]);
+    expect(logged).toEqual([
+      `appliance info  certificate for ${NAME} renewed: serial ${first.serial} -> ${next.serial}, expires ${renewal.current.get(NAME)!.notAfter.toISOString()} (${letsencrypt}/live/${NAME}/fullchain.pem, group-fix)`,
+    ]);
+  });
+
+  it("should refuse a certificate that does not match its key, keep the one served, and say so once", async () => {
+    const { renewal, prosody, first } = renewalServing();
+    renew({ ...issueLeaf({ names: [NAME] }), keyPem: generateRsaKeyPem() });
+    renewal.trigger({ kind: "periodic re-check" });
+    await checked(renewal);
+    renewal.trigger({ kind: "periodic re-check" });
+    await checked(renewal);
+
+    expect(renewal.current.get(NAME)!.serial).toBe(first.serial);
+    expect([prosody.writes, prosody.reloads]).toEqual([[], 0]);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(
+      new RegExp(`^appliance error certificate for ${NAME} not used: .*key.*; still serving serial ${first.serial}, expires \\S+Z$`),
+    );
+  });
+
+  it("should say nothing of a mismatched pair just after a file event, and check again once it has settled", async () => {
+    const { renewal, prosody, first } = renewalServing();
+    const next = issueLeaf({ names: [NAME] });
+    renew({ ...next, keyPem: generateRsaKeyPem() }); // certbot half-way: the new certificate, not yet its key
+    renewal.trigger({ kind: "file event", event: "change live/example.org/fullchain.pem" });
+    await checked(renewal);
+    expect(logged).toEqual([]);
+    expect(renewal.current.get(NAME)!.serial).toBe(first.serial);
+
+    renew(next, 3); // certbot done; no further file event reaches the renewal
+    await vi.waitFor(() => expect(renewal.current.get(NAME)!.serial).toBe(next.serial), { timeout: 5_000, interval: 20 });
+    expect([prosody.writes, prosody.reloads]).toEqual([[next.serial], 1]);
+    expect(logged).toEqual([expect.stringMatching(new RegExp(`^appliance info  certificate for ${NAME} renewed: serial ${first.serial} -> ${next.serial}, `))]);
+  });
+
+  it("should roll back when a listener keeps serving the previous certificate after the reload", async () => {
+    const { renewal, prosody, first } = renewalServing((probe) =>
+      probe.port === 5223 && !probe.sni ? "serves the previous certificate" : "serves what Prosody loaded",
+    );
+    const next = renew();
+    renewal.trigger({ kind: "file event", event: "change live/example.org/fullchain.pem" });
+    await checked(renewal);
+
+    expect(renewal.current.get(NAME)!.serial).toBe(first.serial);
+    expect([prosody.writes, prosody.reloads]).toEqual([[next.serial, first.serial], 2]);
+    expect(logged).toEqual([
+      `appliance error after the reload, not every listener serves the new certificate (5223 direct TLS without SNI for ${NAME} serves serial ${first.serial}): going back to the previous certificates`,
+    ]);
+  });
+
+  it("should retry a listener too slow to answer, and keep the certificate once it serves it", async () => {
+    const { renewal, prosody, first } = renewalServing((probe, attempt) =>
+      probe.port === 5269 && attempt <= 3 ? "does not answer" : "serves what Prosody loaded",
+    );
+    const next = renew();
+    renewal.trigger({ kind: "file event", event: "change live/example.org/fullchain.pem" });
+    await checked(renewal);
+
+    expect(prosody.attempts.filter((a) => a.port === 5269).map((a) => a.timeoutMs)).toEqual([20, 40, 80, 160]);
+    expect(renewal.current.get(NAME)!.serial).toBe(next.serial);
+    expect([prosody.writes, prosody.reloads]).toEqual([[next.serial], 1]);
+    expect(logged).toEqual([expect.stringMatching(new RegExp(`^appliance info  certificate for ${NAME} renewed: serial ${first.serial} -> ${next.serial}, `))]);
+  });
+
+  it("should reload on SIGHUP even when no certificate changed", async () => {
+    const { renewal, prosody, first } = renewalServing();
+    await renewal.hangup();
+
+    expect([prosody.writes, prosody.reloads, prosody.attempts]).toEqual([[first.serial], 1, []]);
+    expect(logged).toEqual(["appliance info  SIGHUP: checking certificates and reloading Prosody"]);
+  });
+});
