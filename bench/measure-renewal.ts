@@ -293,7 +293,7 @@ function renewalNotes(appliance: VariantRenewals, baseline: VariantRenewals, pro
     notes.push(
       `Appliance: Prosody logged "Certificates reloaded" ${reloadLogged.median.toFixed(0)} ms (median; ${reloadLogged.min.toFixed(0)}–${reloadLogged.max.toFixed(0)}) ` +
         "after fullchain.pem was re-pointed. certbot's last change to live/ is removing the previous_*.pem links 50 ms after that, " +
-        "and the entrypoint waits for a quiet period (DEBOUNCE_MS in entrypoint/main.ts) before it checks and reloads.",
+        "and the entrypoint waits for a quiet period (DEBOUNCE_MS in entrypoint/renewal/renewal.ts) before it checks and reloads.",
     );
   }
   if (appliance.mode === "restart") {

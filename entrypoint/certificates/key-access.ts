@@ -89,7 +89,10 @@ function applyGroupFix(certsDir: string, cert: CheckedCertificate, gid: number):
   return changes;
 }
 
-/** Private copies live in tmpfs, so a key copied out of a read-only mount never touches a disk. */
+/**
+ * Private copies live in tmpfs (/dev/shm) where it is writable, so a key copied out of a
+ * read-only mount never touches a disk; otherwise under /run/prosody-appliance.
+ */
 function copyDirectory(): string {
   for (const dir of ["/dev/shm", PATHS.generatedDir]) {
     if (isWritable(dir)) return join(dir, "prosody-appliance-keys");

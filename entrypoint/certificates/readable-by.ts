@@ -129,7 +129,7 @@ function describeEntry(path: string, stats: Stats): string {
   return `${path} is ${mode} ${userName(stats.uid)}:${groupName(stats.gid)}`;
 }
 
-/** "prosody (uid 100, gids 102,103)" */
+/** "prosody (uid 101, gids 101,990)" */
 function describeReader(reader: Reader): string {
   const ids = `uid ${reader.uid}, gids ${reader.gids.join(",") || "none"}`;
   const name = nameFromDatabase("/etc/passwd", reader.uid);

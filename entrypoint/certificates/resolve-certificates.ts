@@ -116,7 +116,7 @@ export function resolveCertificates(
   return resolution;
 }
 
-/** Said at startup and at every re-check while it holds, so it cannot be missed. */
+/** Said at startup and at every periodic re-check while it holds, so it cannot be missed. */
 export function warnSelfSigned(names: string[], certsDir: string): void {
   if (names.length === 0) return;
   log(

@@ -6,7 +6,7 @@ export interface ConfigInput {
   settings: Settings;
   /** Resolved from the XMPP_IPV6 setting (auto is decided before rendering). */
   ipv6: boolean;
-  /** The certificate each domain serves. */
+  /** The certificate each name serves (certificateNames): one `.crt`/`.key` link each. */
   certificates: ReadonlyMap<string, CertificateFiles>;
 }
 
