@@ -145,6 +145,7 @@ export class Renewal {
     }
   }
 
+  /** One check, in order: resolve -> settle -> write -> reload -> verify -> keep or roll back. */
   private async check(triggers: Trigger[]): Promise<void> {
     const previous = this.served;
     const resolution = this.resolve();
