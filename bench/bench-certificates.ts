@@ -1,5 +1,5 @@
-import { createCertbotTree, type CertbotTree } from "../image-tests/helpers/certbot-tree.js";
-import { createTestCa, type TestCa } from "../image-tests/helpers/test-ca.js";
+import { createCertbotTree, type CertbotTree } from "../test-support/certbot-tree.js";
+import { createTestCa, type TestCa } from "../test-support/test-ca.js";
 import { BENCH_DOMAIN } from "./bench-containers.js";
 import { PROSODY_IDS } from "./prosody-accounts.js";
 

@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 
-import { execIn, type ExecResult } from "../image-tests/helpers/appliance.js";
-import { docker } from "../image-tests/helpers/docker-engine.js";
+import { LISTENERS } from "../entrypoint/listeners.js";
+import { execIn, type ExecResult } from "../test-support/container-exec.js";
+import { docker } from "../test-support/docker-engine.js";
 import { BENCH_IMAGE, BENCH_LABEL, dockerCli, freeLoopbackPort } from "./bench-docker.js";
 
 export type Variant = "appliance" | "baseline";
@@ -59,8 +60,8 @@ export function dockerRunArgs(plan: ContainerPlan, image = BENCH_IMAGE): string[
     "--ulimit", `nofile=${NOFILE}:${NOFILE}`,
     "-v", `${plan.certsDir}:/etc/letsencrypt:ro`,
     "-v", `${plan.dataDir}:/var/lib/prosody`,
-    ...plan.ports.c2s.flatMap((port) => ["-p", `127.0.0.1:${port}:5222`]),
-    "-p", `127.0.0.1:${plan.ports.directTls}:5223`,
+    ...plan.ports.c2s.flatMap((port) => ["-p", `127.0.0.1:${port}:${LISTENERS.c2s}`]),
+    "-p", `127.0.0.1:${plan.ports.directTls}:${LISTENERS.c2sDirectTls}`,
   ];
   if (plan.variant === "appliance") {
     return [

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-import { docker } from "../image-tests/helpers/docker-engine.js";
+import { docker } from "../test-support/docker-engine.js";
 
 export interface ProcessRow {
   pid: number;

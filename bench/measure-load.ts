@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { sleep } from "../image-tests/helpers/wait-for.js";
+import { sleep } from "../test-support/wait-for.js";
 import { BENCH_DOMAIN, boundSessionCount, planContainer, runContainer, type BenchContainer, type Variant } from "./bench-containers.js";
 import type { CertificateFixture } from "./bench-certificates.js";
 import { logLinesSince } from "./bench-docker.js";

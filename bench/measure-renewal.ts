@@ -1,8 +1,9 @@
 import { readlinkSync } from "node:fs";
 
-import type { TestCa } from "../image-tests/helpers/test-ca.js";
-import { sleep } from "../image-tests/helpers/wait-for.js";
-import { connectClient, servedCertificate, type XmppTestClient } from "../image-tests/helpers/xmpp-client.js";
+import type { TestCa } from "../test-support/test-ca.js";
+import { sleep } from "../test-support/wait-for.js";
+import { connectClient, type XmppTestClient } from "../test-support/xmpp/connect-client.js";
+import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 import { BENCH_DOMAIN, planContainer, runContainer, type ContainerPlan, type Variant } from "./bench-containers.js";
 import { createCertificateFixture } from "./bench-certificates.js";
 import { dockerCli, logLinesSince } from "./bench-docker.js";
@@ -279,7 +280,7 @@ function renewalSections(appliance: VariantRenewals, baseline: VariantRenewals, 
 
 function renewalNotes(appliance: VariantRenewals, baseline: VariantRenewals, profile: BenchProfile): string[] {
   const notes = [
-    "Renewal: the certbot-style tree (image-tests/helpers/certbot-tree.ts) re-points cert, privkey, chain, fullchain one by one, " +
+    "Renewal: the certbot-style tree (test-support/certbot-tree.ts) re-points cert, privkey, chain, fullchain one by one, " +
       "50 ms apart, with a new key each time; the clock starts when fullchain.pem points to the new file (polled every 1 ms). " +
       "Probes handshake back to back on 5222 (STARTTLS, SNI) and 5223 (direct TLS, no SNI) until both serve the new serial in a chain " +
       "that verifies. A background prober keeps handshaking on both ports (~40/s) for the whole series; every failed or unverified handshake counts. " +

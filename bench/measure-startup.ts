@@ -1,4 +1,4 @@
-import { sleep } from "../image-tests/helpers/wait-for.js";
+import { sleep } from "../test-support/wait-for.js";
 import { planContainer, runContainer, type Variant } from "./bench-containers.js";
 import type { CertificateFixture } from "./bench-certificates.js";
 import type { BenchProfile } from "./bench-profile.js";
@@ -184,7 +184,7 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
       "Prosody; exec'd prosodyctl/healthcheck excluded), so pages shared between processes count twice; " +
       "`docker stats` is the cgroup's usage minus inactive page cache and leaves out file pages (libnode) already " +
       `charged elsewhere. Logins: ${profile.loginsForMemory} verified STARTTLS logins (SCRAM-SHA-1) and logouts, 10 at a time, ` +
-      "with @xmpp/client through image-tests/helpers/xmpp-client.ts; these Node-client accounts are stored with 64 SCRAM iterations " +
+      "with @xmpp/client through test-support/xmpp/connect-client.ts; these Node-client accounts are stored with 64 SCRAM iterations " +
       "because the client's SCRAM is pure JavaScript (~0.5 s per login at 10,000); no Node-client login is timed anywhere in the bench.",
   ];
   const failures = records.reduce((sum, record) => sum + record.loginFailures, 0);

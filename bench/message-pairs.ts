@@ -1,4 +1,4 @@
-import { sleep } from "../image-tests/helpers/wait-for.js";
+import { sleep } from "../test-support/wait-for.js";
 import { BENCH_DOMAIN } from "./bench-containers.js";
 import { accountName, BENCH_PASSWORD } from "./prosody-accounts.js";
 import { openRawSession, type RawXmppSession } from "./raw-xmpp-session.js";

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { createTestCa } from "../image-tests/helpers/test-ca.js";
-import { assertEngineAnswers } from "../image-tests/helpers/docker-engine.js";
+import { createTestCa } from "../test-support/test-ca.js";
+import { assertEngineAnswers } from "../test-support/docker-engine.js";
 import { createCertificateFixture } from "./bench-certificates.js";
 import { BENCH_IMAGE, dockerCli, removeBenchContainers } from "./bench-docker.js";
 import { FULL_PROFILE, QUICK_PROFILE, type BenchProfile } from "./bench-profile.js";
@@ -130,7 +130,6 @@ async function main(): Promise<void> {
   watchdog.unref();
 
   const ca = createTestCa("prosody-appliance bench");
-  cleanups.push(() => ca.dispose());
   const certificates = createCertificateFixture(ca);
   cleanups.push(() => certificates.dispose());
 

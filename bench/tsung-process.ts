@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { sleep } from "../image-tests/helpers/wait-for.js";
+import { sleep } from "../test-support/wait-for.js";
 import { parseTsungLog, type TsungDump } from "./tsung-log.js";
 
 export interface TsungRun {

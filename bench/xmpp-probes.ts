@@ -1,5 +1,6 @@
-import { connectClient, servedCertificate } from "../image-tests/helpers/xmpp-client.js";
-import { sleep } from "../image-tests/helpers/wait-for.js";
+import { connectClient } from "../test-support/xmpp/connect-client.js";
+import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
+import { sleep } from "../test-support/wait-for.js";
 import { BENCH_DOMAIN } from "./bench-containers.js";
 import { BENCH_PASSWORD, clientAccountName } from "./prosody-accounts.js";
 

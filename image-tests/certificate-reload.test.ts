@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
 import { allServe, servedEverywhere } from "./helpers/served-everywhere.js";
-import { sleep, waitFor } from "./helpers/wait-for.js";
-import { connectClient, starttlsOffered, type XmppTestClient } from "./helpers/xmpp-client.js";
+import { sleep, waitFor } from "../test-support/wait-for.js";
+import { connectClient, type XmppTestClient } from "../test-support/xmpp/connect-client.js";
+import { starttlsOffered } from "../test-support/xmpp/starttls-offered.js";
 
 const DOMAIN = "example.org";
 

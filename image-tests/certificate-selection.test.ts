@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { startAppliance } from "./helpers/appliance.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { connectClient, servedCertificate } from "./helpers/xmpp-client.js";
+import { connectClient } from "../test-support/xmpp/connect-client.js";
+import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
 describe("certificates found in /etc/letsencrypt", () => {
   it("should send the full chain on 5223, so a client that trusts only the root verifies it (the seed's Pidgin trouble)", async () => {

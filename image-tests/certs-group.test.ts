@@ -1,21 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { startAppliance, type Appliance } from "./helpers/appliance.js";
+import { prosodyPid, startAppliance, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
 import { allServe, servedEverywhere } from "./helpers/served-everywhere.js";
 import { snapshotTree, treeChanges } from "./helpers/tree-snapshot.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { waitFor } from "../test-support/wait-for.js";
 
 const DOMAIN = "example.org";
 
 /** Prosody's supplementary groups, as the kernel sees them. */
 async function prosodyGroups(appliance: Appliance): Promise<string[]> {
-  const result = await appliance.exec(["sh", "-c", "for p in /proc/[0-9]*; do if grep -q '^Name:\\s*lua' $p/status; then grep '^Groups:' $p/status; fi; done"]);
-  return result.stdout.replace("Groups:", "").trim().split(/\s+/);
+  const status = await appliance.exec(["cat", `/proc/${await prosodyPid(appliance)}/status`]);
+  const groups = /^Groups:(.*)$/m.exec(status.stdout);
+  if (!groups) throw new Error(`no Groups: line in Prosody's /proc status: ${status.stdout}${status.stderr}`);
+  return groups[1]!.trim().split(/\s+/);
 }
 
-/** Files under the given dirs that others may read (keys must never be). */
+/**
+ * Key files under the given dirs that others may read (keys must never be), one path a line.
+ * No shell: find gets its arguments as they are, and a find that fails fails the test.
+ */
 async function worldReadableKeys(appliance: Appliance, ...dirs: string[]): Promise<string> {
-  const result = await appliance.exec(["sh", "-c", `find ${dirs.join(" ")} -type f \( -name '*.key' -o -name 'privkey*' \) -perm -o=r 2>/dev/null; true`]);
+  const result = await appliance.exec(["find", ...dirs, "-type", "f", "(", "-name", "*.key", "-o", "-name", "privkey*", ")", "-perm", "-o=r"]);
+  if (result.exitCode !== 0) throw new Error(`find ${dirs.join(" ")} failed (exit ${result.exitCode}): ${result.stderr}`);
   return result.stdout.trim();
 }
 
@@ -72,5 +78,13 @@ describe("the certs group", () => {
     expect((await appliance.exec(["getent", "group", "certs"])).stdout).toMatch(/^certs:x:4321:prosody/);
     expect(treeChanges(before, snapshotTree(le.tree.root))).toEqual([]);
     expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(le.tree.serial(DOMAIN)));
+  });
+
+  it("should report a key file that others can read (the check above can fail)", async () => {
+    await using appliance = await startAppliance();
+    expect(await worldReadableKeys(appliance, "/dev/shm", "/var/lib/prosody")).toBe("");
+    const planted = await appliance.exec(["install", "-m", "0644", "/dev/null", "/var/lib/prosody/planted.key"]);
+    expect(planted.exitCode, planted.stderr).toBe(0);
+    expect(await worldReadableKeys(appliance, "/dev/shm", "/var/lib/prosody")).toBe("/var/lib/prosody/planted.key");
   });
 });

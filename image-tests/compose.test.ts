@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { IMAGE } from "./helpers/docker-engine.js";
-import { waitFor } from "./helpers/wait-for.js";
-import { connectClient } from "./helpers/xmpp-client.js";
+import { IMAGE } from "../test-support/docker-engine.js";
+import { waitFor } from "../test-support/wait-for.js";
+import { connectClient } from "../test-support/xmpp/connect-client.js";
 
 /** `docker compose` (v2) where it exists, else Debian's docker-compose 1.29. */
 function composeCommand(): string[] {

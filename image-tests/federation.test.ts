@@ -4,11 +4,11 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
-import { createCertbotTree, type CertbotTree } from "./helpers/certbot-tree.js";
-import { TEST_LABELS, docker } from "./helpers/docker-engine.js";
-import { createTestCa, type TestCa } from "./helpers/test-ca.js";
-import { waitFor } from "./helpers/wait-for.js";
-import { connectClient, type XmppTestClient } from "./helpers/xmpp-client.js";
+import { createCertbotTree, type CertbotTree } from "../test-support/certbot-tree.js";
+import { TEST_LABELS, docker } from "../test-support/docker-engine.js";
+import { createTestCa, type TestCa } from "../test-support/test-ca.js";
+import { waitFor } from "../test-support/wait-for.js";
+import { connectClient, type XmppTestClient } from "../test-support/xmpp/connect-client.js";
 
 /**
  * What a user federating with servers whose certificates come from a private CA does: mount
@@ -76,7 +76,6 @@ describe("federation between appliances whose certificates come from one private
     await network?.remove().catch(() => undefined);
     for (const tree of trees) tree.dispose();
     if (confDir) rmSync(confDir, { recursive: true, force: true });
-    ca?.dispose();
   });
 
   it("should deliver a message from alice@example.org to bob@example.net, and bob's reply back", async () => {
@@ -144,7 +143,9 @@ describe("federation between appliances whose certificates come from one private
     }
     expect(await logsOf("example.com")).not.toContain("Accepting SASL EXTERNAL identity");
 
-    await expect(alice.waitForMessage("carol@example.com", 2_000)).rejects.toThrow();
-    await expect(carol.waitForMessage("alice@example.org", 500)).rejects.toThrow();
+    const nothingFrom = (sender: string, recipient: string, waitedMs: number) =>
+      new RegExp(`^Timed out after ${waitedMs} ms waiting for a message from ${sender.replace(/\./g, "\\.")} to ${recipient.replace(/\./g, "\\.")}/test-[0-9a-f]{8}; other messages received: none$`);
+    await expect(alice.waitForMessage("carol@example.com", 2_000)).rejects.toThrow(nothingFrom("carol@example.com", "alice@example.org", 2_000));
+    await expect(carol.waitForMessage("alice@example.org", 500)).rejects.toThrow(nothingFrom("alice@example.org", "carol@example.com", 500));
   }, 45_000);
 });

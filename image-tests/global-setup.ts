@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $ } from "zx";
-import { IMAGE, assertEngineAnswers, sweepTestLeftovers } from "./helpers/docker-engine.js";
+import { IMAGE, assertEngineAnswers, sweepTestLeftovers } from "../test-support/docker-engine.js";
 
 /** Builds the image once per run, from the working tree, the way `npm run build:image` does. */
 export async function setup(): Promise<void> {

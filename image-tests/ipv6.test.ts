@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startAppliance } from "./helpers/appliance.js";
-import { servedCertificate } from "./helpers/xmpp-client.js";
+import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
 /** A seccomp profile that refuses IPv6 sockets as a kernel booted with ipv6.disable=1 does. */
 const NO_IPV6_PROFILE = JSON.stringify({

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestVolume, removeTestVolume, startAppliance } from "./helpers/appliance.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { connectClient } from "./helpers/xmpp-client.js";
+import { connectClient } from "../test-support/xmpp/connect-client.js";
 
 const DOMAIN = "example.org";
 

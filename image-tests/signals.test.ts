@@ -1,18 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { startAppliance } from "./helpers/appliance.js";
-import { waitFor } from "./helpers/wait-for.js";
-import { servedCertificate } from "./helpers/xmpp-client.js";
-
-const PROSODY_PID = "for p in /proc/[0-9]*; do grep -q '^Name:\\s*lua' $p/status 2>/dev/null && basename $p; done";
+import { prosodyPid, startAppliance } from "./helpers/appliance.js";
+import { waitFor } from "../test-support/wait-for.js";
+import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
 describe("signals", () => {
   it("should re-check certificates and reload Prosody on SIGHUP, and keep serving", async () => {
     await using appliance = await startAppliance();
+    const hangup = "SIGHUP: checking certificates and reloading Prosody";
+    expect(await appliance.logs()).not.toContain("Received SIGHUP");
     await appliance.container.kill({ signal: "SIGHUP" });
-    await waitFor("Prosody to reload its configuration", async () => {
+    // Prosody's own lines: it got the signal from the entrypoint, re-read its config, reloaded TLS.
+    const afterHangup = await waitFor("Prosody to log that it reloaded its certificates after SIGHUP", async () => {
       const logs = await appliance.logs();
-      return logs.includes("SIGHUP: checking certificates and reloading Prosody") && logs.includes("Reloading configuration file");
+      const after = logs.includes(hangup) ? logs.slice(logs.lastIndexOf("\n", logs.indexOf(hangup)) + 1) : "";
+      return after.includes("Certificates reloaded") && after;
     });
+    const reloadLines = afterHangup.split("\n").filter((line) => /SIGHUP|Reloading configuration|Certificates reloaded/.test(line));
+    expect(reloadLines.map((line) => line.replace(/\s+/g, " ").trim())).toEqual([
+      `appliance info ${hangup}`,
+      "startup info Received SIGHUP",
+      "startup info Reloading configuration file",
+      "example.org:tls info Certificates reloaded",
+    ]);
     expect((await appliance.container.inspect()).State.Running).toBe(true);
     const served = await servedCertificate({ port: appliance.port(5223), mode: "direct-tls", domain: "example.org", sni: true });
     expect(served.subjectAltName).toContain("DNS:example.org");
@@ -20,8 +29,7 @@ describe("signals", () => {
 
   it("should end the container with 128 + 9 when Prosody is killed by SIGKILL", async () => {
     await using appliance = await startAppliance();
-    const pid = (await appliance.exec(["sh", "-c", PROSODY_PID])).stdout.trim();
-    expect(pid).toMatch(/^\d+$/);
+    const pid = await prosodyPid(appliance);
     expect((await appliance.exec(["sh", "-c", `kill -KILL ${pid}`])).exitCode).toBe(0);
     expect(await appliance.exited()).toBe(137);
     expect(await appliance.logs()).toContain("Prosody exited with status 137");

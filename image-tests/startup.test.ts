@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { startAppliance, waitUntilReady } from "./helpers/appliance.js";
-import { servedCertificate, starttlsOffered } from "./helpers/xmpp-client.js";
+import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
+import { starttlsOffered } from "../test-support/xmpp/starttls-offered.js";
 
 describe("a container started with only XMPP_DOMAINS", () => {
   it("should serve TLS on 5222 (STARTTLS) and 5223 (direct TLS) with a certificate for the domain", async () => {

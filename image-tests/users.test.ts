@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execOnTerminal, startAppliance, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { connectClient, plaintextAuthAttempt } from "./helpers/xmpp-client.js";
+import { connectClient } from "../test-support/xmpp/connect-client.js";
+import { plaintextAuthAttempt } from "../test-support/xmpp/plaintext-auth-attempt.js";
 
 const DOMAIN = "example.org";
 
@@ -50,9 +51,13 @@ describe("users managed with prosodyctl, as in the seed HOWTO", () => {
 
   it("should refuse authentication before TLS", async () => {
     const attempt = await plaintextAuthAttempt({ port: appliance.port(5222), domain: DOMAIN, username: "alice", password: "alice-secret" });
-    expect(attempt.mechanismsOffered).toEqual([]);
-    expect(attempt.starttlsRequired).toBe(true);
-    expect(attempt.result).not.toBe("success");
+    expect(attempt).toEqual({
+      mechanismsOffered: [],
+      starttlsRequired: true,
+      result: "failure",
+      condition: "encryption-required",
+      reply: "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><encryption-required/></failure>",
+    });
   });
 
   it("should change a password with prosodyctl passwd", async () => {

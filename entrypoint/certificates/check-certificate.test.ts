@@ -4,16 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CertificateError, checkCertificate, coversName, daysLeft, loadCertificatePair } from "./check-certificate.js";
 import { generateRsaKeyPem, issueCertificate } from "./issue-certificate.js";
-import {
-  DAY_MS,
-  issueLeaf,
-  makeTempDir,
-  stranger,
-  testAuthorities,
-  testUser,
-  writeCertbotLineage,
-  writeFile,
-} from "./test-fixtures.js";
+import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
+import { DAY_MS, makeTempDir, stranger, testUser, writeFile } from "../../test-support/file-fixtures.js";
+import { issueLeaf, sharedTestCa } from "../../test-support/test-ca.js";
 
 let cleanups: (() => void)[] = [];
 let dir: string;
@@ -168,7 +161,7 @@ describe("checkCertificate", () => {
 
   it("says so when the key matches a later certificate: the leaf is not first", () => {
     const leaf = issueLeaf({ names: ["example.org"], keyPem });
-    const { intermediate } = testAuthorities();
+    const { intermediate } = sharedTestCa();
 
     const error = failureOf(() =>
       checkCertificate(writePair(intermediate.certPem + leaf.certPem), { name: "example.org", reader: root }),
@@ -220,7 +213,7 @@ describe("checkCertificate", () => {
 
   it("refuses a chain out of order, naming the position", () => {
     const leaf = issueLeaf({ names: ["example.org"], keyPem });
-    const { root: rootCa, intermediate } = testAuthorities();
+    const { root: rootCa, intermediate } = sharedTestCa();
 
     const error = failureOf(() =>
       checkCertificate(writePair(leaf.certPem + rootCa.certPem + intermediate.certPem), {
@@ -248,7 +241,7 @@ describe("checkCertificate", () => {
 
   it("accepts a full chain up to the root, and a lone self-signed certificate", () => {
     const leaf = issueLeaf({ names: ["example.org"], keyPem });
-    const { root: rootCa } = testAuthorities();
+    const { root: rootCa } = sharedTestCa();
     const selfSigned = issueCertificate({ names: ["example.org"], keyPem });
 
     expect(checkCertificate(writePair(leaf.fullchainPem + rootCa.certPem), { name: "example.org", reader: root }).chainLength).toBe(3);

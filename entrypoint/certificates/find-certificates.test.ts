@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadCertificatePair } from "./check-certificate.js";
 import { chooseCertificate, chooseCertificates, findCertificateCandidates } from "./find-certificates.js";
 import { generateRsaKeyPem } from "./issue-certificate.js";
-import { DAY_MS, issueLeaf, makeTempDir, stranger, testUser, writeCertbotLineage, writeFile } from "./test-fixtures.js";
+import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
+import { DAY_MS, makeTempDir, stranger, testUser, writeFile } from "../../test-support/file-fixtures.js";
+import { issueLeaf } from "../../test-support/test-ca.js";
 
 // A pass-through spy: counts how often a pair is read and parsed.
 vi.mock("./check-certificate.js", async (importOriginal) => {

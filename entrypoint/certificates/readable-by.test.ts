@@ -2,7 +2,8 @@ import { chmodSync, chownSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isReadableBy } from "./readable-by.js";
-import { makeTempDir, stranger, testUser, writeCertbotLineage, writeFile } from "./test-fixtures.js";
+import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
+import { makeTempDir, stranger, testUser, writeFile } from "../../test-support/file-fixtures.js";
 
 let cleanups: (() => void)[] = [];
 let dir: string;

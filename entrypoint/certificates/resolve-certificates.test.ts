@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { generateRsaKeyPem } from "./issue-certificate.js";
 import { resolveCertificates } from "./resolve-certificates.js";
-import { issueLeaf, makeTempDir, writeCertbotLineage } from "./test-fixtures.js";
+import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
+import { makeTempDir } from "../../test-support/file-fixtures.js";
+import { issueLeaf } from "../../test-support/test-ca.js";
 
 const CERTS_GID = 4321;
 let cleanups: (() => void)[] = [];

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCertificate } from "./check-certificate.js";
 import { issueCertificate } from "./issue-certificate.js";
-import { DAY_MS, makeTempDir, testUser, writeFile } from "./test-fixtures.js";
+import { DAY_MS, makeTempDir, testUser, writeFile } from "../../test-support/file-fixtures.js";
 import { ensureSelfSigned } from "./self-signed.js";
 
 let cleanups: (() => void)[] = [];

@@ -1,8 +1,10 @@
 import type Docker from "dockerode";
-import { IMAGE, TEST_LABELS, docker } from "./docker-engine.js";
-import { waitFor } from "./wait-for.js";
+import { LISTENERS } from "../../entrypoint/listeners.js";
+import { containerLogs, execIn, type ExecResult } from "../../test-support/container-exec.js";
+import { IMAGE, TEST_LABELS, docker } from "../../test-support/docker-engine.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
-export const XMPP_PORTS = [5222, 5223, 5269] as const;
+const XMPP_PORTS = Object.values(LISTENERS);
 
 export interface ApplianceOptions {
   /** Added to XMPP_DOMAINS=example.org; `undefined` leaves a variable out. */
@@ -20,12 +22,6 @@ export interface ApplianceOptions {
   readyTimeoutMs?: number;
 }
 
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
 export interface Appliance extends AsyncDisposable {
   container: Docker.Container;
   /** The 127.0.0.1 port that a container port is published on. */
@@ -36,62 +32,6 @@ export interface Appliance extends AsyncDisposable {
   /** Resolves with the container's exit code once it has stopped. */
   exited(): Promise<number>;
   dispose(): Promise<void>;
-}
-
-/** Splits Docker's multiplexed (non-TTY) stream format into stdout and stderr. */
-function demultiplex(buffer: Buffer): { stdout: string; stderr: string; all: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const all: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const kind = buffer[offset];
-    const size = buffer.readUInt32BE(offset + 4);
-    const chunk = buffer.subarray(offset + 8, offset + 8 + size);
-    (kind === 2 ? err : out).push(chunk);
-    all.push(chunk);
-    offset += 8 + size;
-  }
-  return {
-    stdout: Buffer.concat(out).toString("utf8"),
-    stderr: Buffer.concat(err).toString("utf8"),
-    all: Buffer.concat(all).toString("utf8"),
-  };
-}
-
-export async function containerLogs(container: Docker.Container): Promise<string> {
-  const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-  return demultiplex(raw).all;
-}
-
-export async function execIn(
-  container: Docker.Container,
-  command: string[],
-  options: { stdin?: string; user?: string } = {},
-): Promise<ExecResult> {
-  const exec = await container.exec({
-    Cmd: command,
-    AttachStdout: true,
-    AttachStderr: true,
-    AttachStdin: options.stdin !== undefined,
-    User: options.user ?? "",
-  });
-  const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
-  const chunks: Buffer[] = [];
-  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-  if (options.stdin !== undefined) {
-    stream.write(options.stdin);
-    // Half-close so the command sees end of input.
-    (stream as unknown as { end(): void }).end();
-  }
-  await new Promise<void>((resolve, reject) => {
-    stream.on("end", resolve);
-    stream.on("close", resolve);
-    stream.on("error", reject);
-  });
-  const { stdout, stderr } = demultiplex(Buffer.concat(chunks));
-  const inspected = await exec.inspect();
-  return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
 }
 
 export async function createTestVolume(name: string): Promise<string> {
@@ -188,6 +128,22 @@ export async function waitUntilReady(appliance: Appliance, timeoutMs = 60_000): 
   );
   if (stoppedWith !== undefined) throw new Error(`the container stopped with exit code ${stoppedWith} before it was ready`);
 }
+
+/** Every process in the container as "pid: argv joined by spaces", from /proc. */
+const PROCESS_LIST = 'for p in /proc/[0-9]*; do printf "%s: " "${p#/proc/}"; tr "\\0" " " < "$p/cmdline"; echo; done 2>/dev/null';
+
+/**
+ * The pid of the Prosody server, found by its command line as start-prosody.ts runs it (not any
+ * Lua process: prosodyctl is Lua too). Fails unless exactly one process matches.
+ */
+export async function prosodyPid(appliance: Pick<Appliance, "exec">): Promise<number> {
+  const listing = (await appliance.exec(["sh", "-c", PROCESS_LIST])).stdout;
+  const servers = listing.split("\n").filter((line) => PROSODY_COMMAND_LINE.test(line));
+  if (servers.length !== 1) throw new Error(`expected one Prosody server process, found ${servers.length}; processes:\n${listing}`);
+  return Number.parseInt(servers[0]!, 10);
+}
+
+const PROSODY_COMMAND_LINE = /^\d+: \S*lua\S* \/usr\/bin\/prosody -F --config \/etc\/prosody\/prosody\.cfg\.lua $/;
 
 /**
  * Runs a command on a terminal, as `docker exec -it` does, answering each prompt as it

@@ -1,5 +1,5 @@
-import { createCertbotTree, type CertbotTree } from "./certbot-tree.js";
-import { createTestCa, type TestCa } from "./test-ca.js";
+import { createCertbotTree, type CertbotTree } from "../../test-support/certbot-tree.js";
+import { createTestCa, type TestCa } from "../../test-support/test-ca.js";
 
 export interface LetsEncryptFixture extends Disposable {
   ca: TestCa;
@@ -12,10 +12,7 @@ export interface LetsEncryptFixture extends Disposable {
 export function letsEncryptFixture(lineages: Array<{ name: string; names: string[] }>, options: { readOnly?: boolean } = {}): LetsEncryptFixture {
   const ca = createTestCa();
   const tree = createCertbotTree(ca, lineages);
-  const dispose = () => {
-    tree.dispose();
-    ca.dispose();
-  };
+  const dispose = () => tree.dispose();
   return {
     ca,
     tree,

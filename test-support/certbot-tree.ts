@@ -16,7 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { generateRsaKeyPem } from "../../entrypoint/certificates/issue-certificate.js";
+import { generateRsaKeyPem } from "../entrypoint/certificates/issue-certificate.js";
 import { sleep } from "./wait-for.js";
 import type { IssuedLeaf, TestCa } from "./test-ca.js";
 
@@ -95,6 +95,39 @@ export interface CertbotTreeOptions {
   mountPoint?: string;
 }
 
+/** Where live/<lineage>/<kind>.pem points: relative, as certbot links. */
+const relativeArchiveTarget = (lineage: string, kind: PemKind, version: number) => `../../archive/${lineage}/${kind}${version}.pem`;
+
+/**
+ * One version of a lineage, written at once without a CA (for unit tests that bring their own
+ * pair): archive/<lineage>/fullchainN.pem and privkeyN.pem, relative links in live/<lineage>/,
+ * live/ and archive/ 0700, privkey 0600. createCertbotTree below writes whole trees in
+ * certbot's order, with all four files, for image tests and the bench.
+ */
+export function writeCertbotLineage(
+  letsencryptDir: string,
+  lineage: string,
+  pair: { fullchainPem: string; keyPem: string },
+  version = 1,
+): { certPath: string; keyPath: string } {
+  const archive = join(letsencryptDir, "archive", lineage);
+  const live = join(letsencryptDir, "live", lineage);
+  mkdirSync(archive, { recursive: true });
+  mkdirSync(live, { recursive: true });
+  chmodSync(join(letsencryptDir, "archive"), 0o700);
+  chmodSync(join(letsencryptDir, "live"), 0o700);
+  writeFileWithMode(join(archive, `fullchain${version}.pem`), pair.fullchainPem, 0o644);
+  writeFileWithMode(join(archive, `privkey${version}.pem`), pair.keyPem, BASE_PRIVKEY_MODE);
+  const certPath = join(live, "fullchain.pem");
+  const keyPath = join(live, "privkey.pem");
+  rmSync(certPath, { force: true });
+  rmSync(keyPath, { force: true });
+  symlinkSync(relativeArchiveTarget(lineage, "fullchain", version), certPath);
+  symlinkSync(relativeArchiveTarget(lineage, "privkey", version), keyPath);
+  writeFileWithMode(join(letsencryptDir, "live", "README"), LIVE_README, 0o644);
+  return { certPath, keyPath };
+}
+
 const DEFAULT_DELAY_MS = 50;
 const DAY_MS = 86_400_000;
 const BASE_PRIVKEY_MODE = 0o600;
@@ -122,8 +155,6 @@ export function createCertbotTree(
   const liveDir = (lineage: string) => join(root, "live", lineage);
   const archiveFile = (lineage: string, kind: PemKind, version: number) =>
     join(archiveDir(lineage), `${kind}${version}.pem`);
-  const relativeArchiveTarget = (lineage: string, kind: PemKind, version: number) =>
-    `../../archive/${lineage}/${kind}${version}.pem`;
   const livePath = (lineage: string, kind: PemKind) => join(liveDir(lineage), `${kind}.pem`);
 
   function lineageState(lineage: string): LineageState {

@@ -1,3 +1,5 @@
+import { sleep } from "../entrypoint/sleep.js";
+
 export interface WaitForOptions {
   /** Total time allowed, including the time each attempt takes. Default 10 000 ms. */
   timeoutMs?: number;
@@ -50,9 +52,7 @@ export async function waitFor<T>(
   );
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 class AttemptTimedOut extends Error {}
 

@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+
+// @ts-ignore -- @xmpp/client ships no type declarations; the shapes used are typed in verified-transport.ts.
+import { client as createXmppClient, xml } from "@xmpp/client";
+
+import { sleep } from "../wait-for.js";
+import { describeError } from "./describe-error.js";
+import { DEFAULT_STEP_TIMEOUT_MS, LOOPBACK } from "./loopback.js";
+import { MessageInbox, type ReceivedMessage } from "./message-inbox.js";
+import { useVerifiedTransport, type VerifiedTlsSocket, type XmlElement, type XmppEntity } from "./verified-transport.js";
+
+export type { ReceivedMessage } from "./message-inbox.js";
+
+export type ClientTlsMode = "starttls" | "direct-tls";
+
+export interface ConnectClientOptions {
+  /** Host port published on 127.0.0.1. */
+  port: number;
+  mode: ClientTlsMode;
+  domain: string;
+  username: string;
+  password: string;
+  /** The only trust anchor: the server must present a chain that verifies against it. */
+  caPem: string;
+  /** Send the domain as TLS server name. Default true. */
+  sni?: boolean;
+  resource?: string;
+  /** Limit for TCP + TLS + SASL + bind. Default 15 000 ms. */
+  timeoutMs?: number;
+}
+
+export interface DropInfo {
+  /** True when the server closed the XML stream before the socket went away. */
+  streamClosedByServer: boolean;
+  /** Stream error condition or socket error, when there was one. */
+  reason?: string;
+}
+
+export interface XmppTestClient extends AsyncDisposable {
+  /** Full JID bound by the server. */
+  readonly jid: string;
+  /** Serial (upper-case hex) of the certificate this session was verified against. */
+  readonly serverCertificateSerial: string;
+  send(toJid: string, body: string): Promise<void>;
+  /** Resolves with the first message (received since login, not yet consumed) that matches. */
+  waitForMessage(match: string | ((message: ReceivedMessage) => boolean), timeoutMs?: number): Promise<ReceivedMessage>;
+  isOnline(): boolean;
+  /** True once the connection went down without close() being called. */
+  wasDropped(): boolean;
+  /** Settles when the connection goes down without close() being called. */
+  readonly dropped: Promise<DropInfo>;
+  close(): Promise<void>;
+}
+
+export class XmppLoginError extends Error {
+  override name = "XmppLoginError";
+}
+
+/** Logs in over real, verified TLS: the certificate must chain to `caPem` and name `domain`. */
+export async function connectClient(options: ConnectClientOptions): Promise<XmppTestClient> {
+  const { port, mode, domain, username, password, caPem, sni = true, timeoutMs = 15_000 } = options;
+  const resource = options.resource ?? `test-${randomUUID().slice(0, 8)}`;
+  const where = `${username}@${domain} on ${LOOPBACK}:${port} (${mode}${sni ? "" : ", no SNI"})`;
+
+  const entity = createXmppClient({
+    service: `xmpps://${LOOPBACK}:${port}`,
+    domain,
+    username,
+    password,
+    resource,
+    timeout: DEFAULT_STEP_TIMEOUT_MS,
+  }) as XmppEntity;
+  // A test must see a drop, not have it healed behind its back.
+  entity.reconnect.stop();
+
+  let serverCertificateSerial = "";
+  const socketBox: { current?: VerifiedTlsSocket } = {};
+  useVerifiedTransport(entity, {
+    target: { port, mode, domain, sni, caPem, verify: true, timeoutMs },
+    onCreated: (socket) => (socketBox.current = socket),
+    onSecure: (socket) => (serverCertificateSerial = socket.getPeerCertificate().serialNumber.toUpperCase()),
+  });
+
+  const errors: Error[] = [];
+  entity.on("error", (error: Error) => errors.push(error));
+
+  let closeRequested = false;
+  let streamClosedByServer = false;
+  let dropInfo: DropInfo | undefined;
+  let resolveDropped!: (info: DropInfo) => void;
+  const dropped = new Promise<DropInfo>((resolve) => (resolveDropped = resolve));
+  entity.on("close", () => {
+    if (!closeRequested) streamClosedByServer = true;
+  });
+  entity.on("disconnect", () => {
+    if (closeRequested || dropInfo) return;
+    const reason = errors.at(-1);
+    dropInfo = { streamClosedByServer, ...(reason ? { reason: describeError(reason) } : {}) };
+    resolveDropped(dropInfo);
+  });
+
+  const inbox = new MessageInbox();
+  entity.on("stanza", (stanza: XmlElement) => {
+    if (!stanza.is("message")) return;
+    const body = stanza.getChildText("body");
+    if (body === null) return;
+    inbox.deliver({
+      from: stanza.attrs.from ?? "",
+      to: stanza.attrs.to ?? "",
+      type: stanza.attrs.type ?? "normal",
+      body,
+    });
+  });
+
+  try {
+    await withTimeout(entity.start(), timeoutMs, `login as ${where}`);
+  } catch (error) {
+    closeRequested = true;
+    await Promise.race([entity.stop().catch(() => undefined), sleep(1_000)]);
+    socketBox.current?.destroy();
+    throw new XmppLoginError(`Login as ${where} failed: ${describeError(error)}`, { cause: error });
+  }
+  // Without initial presence the server does not route messages sent to the bare JID here.
+  await entity.send(xml("presence"));
+
+  async function close(): Promise<void> {
+    if (closeRequested) return;
+    closeRequested = true;
+    if (entity.status !== "offline" && entity.status !== "disconnect") {
+      await Promise.race([entity.stop().catch(() => undefined), sleep(3_000)]);
+    }
+    socketBox.current?.destroy();
+  }
+
+  return {
+    jid: entity.jid?.toString() ?? `${username}@${domain}/${resource}`,
+    serverCertificateSerial,
+    async send(toJid, body) {
+      await entity.send(xml("message", { to: toJid, type: "chat" }, xml("body", {}, body)));
+    },
+    waitForMessage: (match, waitMs = 10_000) => inbox.waitFor(match, waitMs, entity.jid?.toString() ?? where),
+    isOnline: () => entity.status === "online",
+    wasDropped: () => dropInfo !== undefined,
+    dropped,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
