@@ -1,7 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate, type IssuedCertificate } from "./certificates/issue-certificate.js";
+import { issueLeaf, sharedTestCa, type IssuedLeaf } from "../test-support/test-ca.js";
 import { openSecureStream, type SecureStreamOptions } from "./xmpp-wire.js";
 
 /**
@@ -23,11 +23,11 @@ const FEATURES_WITH_STARTTLS =
   "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>";
 const SERVER_HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='stub' version='1.0'>";
 
-let certificate: IssuedCertificate;
+let certificate: IssuedLeaf;
 const stubs: Stub[] = [];
 
 beforeAll(() => {
-  certificate = issueCertificate({ names: ["example.org"] });
+  certificate = issueLeaf({ names: ["example.org"] });
 });
 
 afterEach(async () => {
@@ -47,7 +47,7 @@ async function startStub(behaviour: Behaviour, { directTls = false } = {}): Prom
       markSecured();
     });
   };
-  const tlsOptions = { cert: certificate.certPem, key: certificate.keyPem, ALPNProtocols: ["xmpp-client"] };
+  const tlsOptions = { cert: certificate.fullchainPem, key: certificate.keyPem, ALPNProtocols: ["xmpp-client"] };
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -135,10 +135,10 @@ describe("openSecureStream", () => {
 
   it("should check the certificate against the CA and the XMPP domain when asked to verify", async () => {
     const stub = await startStub("xmpp", { directTls: true });
-    const verified = await open(stub, { mode: "direct-tls", verify: true, caPem: certificate.certPem });
+    const verified = await open(stub, { mode: "direct-tls", verify: true, caPem: sharedTestCa().root.certPem });
     expect(verified.authorized).toBe(true);
     verified.destroy();
-    await expect(open(stub, { mode: "direct-tls", domain: "example.net", verify: true, caPem: certificate.certPem })).rejects.toThrow(
+    await expect(open(stub, { mode: "direct-tls", domain: "example.net", verify: true, caPem: sharedTestCa().root.certPem })).rejects.toThrow(
       `TLS handshake with 127.0.0.1:${stub.port} (direct-tls, SNI example.net) failed: Hostname/IP does not match certificate's altnames: Host: example.net. is not in the cert's altnames: DNS:example.org (ERR_TLS_CERT_ALTNAME_INVALID)`,
     );
   });

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { generateRsaKeyPem } from "../certificates/issue-certificate.js";
 import { resolveCertificates, type ServedCertificate } from "../certificates/resolve-certificates.js";
-import { issueLeaf, makeTempDir, writeCertbotLineage } from "../certificates/test-fixtures.js";
+import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
+import { makeTempDir } from "../../test-support/file-fixtures.js";
+import { issueLeaf } from "../../test-support/test-ca.js";
 import type { ProbedCertificate, ProbeOptions } from "../prosody/probe-served-certificate.js";
 import { sleep } from "../sleep.js";
 import { Renewal, type ProsodyControl } from "./renewal.js";
