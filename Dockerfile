@@ -27,19 +27,26 @@ LABEL org.opencontainers.image.title="prosody-appliance" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="debian:trixie-slim"
 
+# Prosody from trixie-backports (pinned to that suite for Prosody and its modules only).
+COPY server/apt/trixie-backports.sources /etc/apt/sources.list.d/
+COPY server/apt/prosody-from-backports.pref /etc/apt/preferences.d/
 # Fixed ids before the package is installed, so volume ownership survives rebuilds and upgrades.
-# dpkg skips what nothing here runs: corepack and TypeScript typings that come with nodejs.
+# dpkg skips what nothing here runs: corepack and TypeScript typings that come with nodejs, and
+# tini's static twin. Prosody 13.0.6 creates its user and directories (conf.d, certs, logs) with
+# systemd's sysusers and tmpfiles: the standalone tools, not all of systemd.
 RUN groupadd --system --gid 101 prosody \
  && useradd --system --uid 101 --gid prosody --home-dir /var/lib/prosody --no-create-home \
             --shell /usr/sbin/nologin prosody \
  && groupadd --system --gid 990 certs && usermod --append --groups certs prosody \
  && printf '%s\n' 'path-exclude /usr/share/nodejs/corepack/*' 'path-exclude /usr/share/nodejs/@types/*' \
+      'path-exclude /usr/bin/tini-static' \
       > /etc/dpkg/dpkg.cfg.d/appliance-slim \
  && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      prosody lua-unbound lua-readline nodejs tini ca-certificates \
+      prosody systemd-standalone-sysusers systemd-standalone-tmpfiles lua-unbound lua-readline nodejs tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+           /var/cache/debconf/*-old /var/lib/dpkg/*-old \
            /usr/sbin/policy-rc.d /etc/prosody/certs/* /etc/prosody/conf.avail /etc/prosody/conf.d/* \
  && install -d -o prosody -g prosody -m 0750 /var/lib/prosody \
  && install -d -o root -g prosody -m 0750 /run/prosody-appliance

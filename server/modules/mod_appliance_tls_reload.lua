@@ -1,10 +1,11 @@
 -- Makes a config reload (SIGHUP) change the certificate on every listener.
 --
--- In Prosody 13.0.1, net/server_epoll's interface:set_sslctx() stores a listener's new TLS
--- context in a field nothing reads, so after a reload, direct-TLS clients that send no SNI
--- keep getting the old certificate (SNI clients and STARTTLS get the new one). The entrypoint
--- relies on SIGHUP after a certificate renewal; this makes set_sslctx() replace the context
--- that accept() uses. portmanager then registers the SNI hosts on that new context.
+-- In Prosody 13.0.1, and still in 13.0.6 from trixie-backports, net/server_epoll's
+-- interface:set_sslctx() stores a listener's new TLS context in a field nothing reads, so
+-- after a reload, direct-TLS clients that send no SNI keep getting the old certificate (SNI
+-- clients and STARTTLS get the new one). The entrypoint relies on SIGHUP after a certificate
+-- renewal; this makes set_sslctx() replace the context that accept() uses. portmanager then
+-- registers the SNI hosts on that new context.
 module:set_global();
 
 local portmanager = require "core.portmanager";
