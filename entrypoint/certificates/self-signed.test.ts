@@ -3,7 +3,7 @@ import { chmodSync, lstatSync, readFileSync, readdirSync, rmSync, statSync, syml
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCertificate } from "./check-certificate.js";
-import { issueCertificate } from "./issue-certificate.js";
+import { generateRsaKeyPem, issueCertificate } from "./issue-certificate.js";
 import { DAY_MS, makeTempDir, testUser, writeFile } from "../../test-support/file-fixtures.js";
 import { ensureSelfSigned } from "./self-signed.js";
 
@@ -35,6 +35,7 @@ describe("ensureSelfSigned", () => {
     expect(cert.issuer).toBe(cert.subject);
     expect(cert.verify(cert.publicKey)).toBe(true);
     expect(new Date(cert.validTo).getTime() - Date.now()).toBeGreaterThan(300 * DAY_MS);
+    expect(cert.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: "prime256v1" });
   });
 
   it("writes the key 0640 and the certificate 0644, owned as asked, leaving no temporary files", () => {
@@ -116,6 +117,22 @@ describe("ensureSelfSigned", () => {
 
     expect(ensureSelfSigned(store, domain, owner).generated).toBe(false);
     expect(serialOf(join(store, "example.org.crt"))).toBe(lasting.serial);
+  });
+
+  it("keeps the 2048-bit RSA certificate an earlier image wrote into the volume", () => {
+    const earlier = issueCertificate({
+      names: [domain, `*.${domain}`],
+      organization: "prosody-appliance self-signed",
+      keyPem: generateRsaKeyPem(),
+      notAfter: new Date(Date.now() + 300 * DAY_MS),
+    });
+    ensureSelfSigned(store, domain, owner);
+    writeFile(join(store, "example.org.crt"), earlier.certPem);
+    writeFile(join(store, "example.org.key"), earlier.keyPem, 0o640);
+
+    expect(ensureSelfSigned(store, domain, owner).generated).toBe(false);
+    expect(serialOf(join(store, "example.org.crt"))).toBe(earlier.serial);
+    expect(new X509Certificate(readFileSync(join(store, "example.org.crt"))).publicKey.asymmetricKeyType).toBe("rsa");
   });
 
   it("replaces a symlinked key instead of touching its target", () => {
