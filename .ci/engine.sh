@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Makes a Docker engine answer and debian:trixie-slim exist, on a fresh machine with no
-# registry. Sourced by .ci/run; also usable alone: `bash .ci/engine.sh`.
+# Makes a Docker engine answer, debian:trixie-slim exist and a compose client be there, on a
+# fresh machine with no registry. Run by the image tests' setup and by `npm start` when no
+# engine answers; also usable alone: `bash .ci/engine.sh`. Installing and starting anything
+# needs root on Debian (apt-get); elsewhere it says what to do instead.
 # When it starts the daemon and ENGINE_PID_FILE is set, it writes dockerd's pid there, so the
 # caller can stop what it started.
 set -euo pipefail
 
 log() { printf '[engine] %s\n' "$*" >&2; }
 
+can_set_up() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+cannot_set_up() {
+  log "$1: this script sets it up only as root on Debian (apt-get)."
+  log "Install Docker (https://docs.docker.com/engine/install/), start it so that \`docker info\` answers, then run this again."
+  exit 1
+}
+
 ensure_engine() {
   if docker info >/dev/null 2>&1; then log "docker engine answers"; return; fi
+  can_set_up || cannot_set_up "no Docker engine answers"
   if ! command -v dockerd >/dev/null 2>&1; then
     log "installing docker.io (Debian)"
     apt-get update -qq >/dev/null
@@ -36,6 +46,7 @@ ensure_base_image() {
   local image=debian:trixie-slim
   if docker image inspect "$image" >/dev/null 2>&1; then log "$image present"; return; fi
   if timeout 60 docker pull -q "$image" >/dev/null 2>&1; then log "$image pulled"; return; fi
+  can_set_up || cannot_set_up "$image is missing and no registry answers"
   command -v debootstrap >/dev/null 2>&1 || {
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
@@ -64,5 +75,14 @@ ensure_base_image() {
   log "$image seeded"
 }
 
+# The compose image test needs a compose client; Debian's docker-compose reads compose.yaml too.
+ensure_compose() {
+  if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then return; fi
+  can_set_up || { log "no compose client (docker compose or docker-compose): the compose test will say so"; return; }
+  log "installing docker-compose (Debian)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+}
+
 ensure_engine
 ensure_base_image
+ensure_compose

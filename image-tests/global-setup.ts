@@ -1,9 +1,21 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { $ } from "zx";
 import { IMAGE, assertEngineAnswers, sweepTestLeftovers } from "../test-support/docker-engine.js";
 
+/**
+ * A fresh machine: as root on Debian, .ci/engine.sh installs and starts Docker's engine, seeds the
+ * base image and installs a compose client when missing (and does nothing when all is there).
+ * Elsewhere the engine must already answer; assertEngineAnswers says how otherwise.
+ */
+async function setUpEngine(): Promise<void> {
+  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) return;
+  const engine = await $({ nothrow: true, quiet: true })`bash .ci/engine.sh`;
+  if (engine.exitCode !== 0) throw new Error(`bash .ci/engine.sh failed (exit ${engine.exitCode}):\n${engine.stderr.trim()}`);
+}
+
 /** Builds the image once per run, from the working tree, the way `npm run build:image` does. */
 export async function setup(): Promise<void> {
+  await setUpEngine();
   await assertEngineAnswers();
   await sweepTestLeftovers();
   const started = Date.now();

@@ -7,6 +7,8 @@ import { waitFor } from "../../test-support/wait-for.js";
 const XMPP_PORTS = Object.values(LISTENERS);
 
 export interface ApplianceOptions {
+  /** Another image than the one under test, e.g. an earlier commit's (imageAtRef). */
+  image?: string;
   /** Added to XMPP_DOMAINS=example.org; `undefined` leaves a variable out. */
   env?: Record<string, string | undefined>;
   /** Host bind mounts, `host:container[:ro]`. */
@@ -64,7 +66,7 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
 
   const container = await docker.createContainer({
     name: `appliance-test-${process.pid}-${++counter}-${Date.now().toString(36)}`,
-    Image: IMAGE,
+    Image: options.image ?? IMAGE,
     Env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
     Labels: TEST_LABELS,
     ExposedPorts: exposed,

@@ -11,6 +11,9 @@ import { useVerifiedTransport, type VerifiedTlsSocket, type XmlElement, type Xmp
 
 export type { ReceivedMessage } from "./message-inbox.js";
 
+const ROSTER_NS = "jabber:iq:roster";
+const MAM_NS = "urn:xmpp:mam:2";
+
 export type ClientTlsMode = "starttls" | "direct-tls";
 
 export interface ConnectClientOptions {
@@ -42,6 +45,12 @@ export interface XmppTestClient extends AsyncDisposable {
   /** Serial (upper-case hex) of the certificate this session was verified against. */
   readonly serverCertificateSerial: string;
   send(toJid: string, body: string): Promise<void>;
+  /** Adds or renames a contact on this account's roster (RFC 6121 roster set). */
+  setRosterItem(jid: string, name: string): Promise<void>;
+  /** This account's roster, as the server returns it: bare JID -> name. */
+  roster(): Promise<Map<string, string>>;
+  /** Bodies of the messages the server's archive (XEP-0313) holds for this account, oldest first. */
+  archivedBodies(): Promise<string[]>;
   /** Resolves with the first message (received since login, not yet consumed) that matches. */
   waitForMessage(match: string | ((message: ReceivedMessage) => boolean), timeoutMs?: number): Promise<ReceivedMessage>;
   isOnline(): boolean;
@@ -100,8 +109,15 @@ export async function connectClient(options: ConnectClientOptions): Promise<Xmpp
   });
 
   const inbox = new MessageInbox();
+  const archiveResults = new Map<string, string[]>();
   entity.on("stanza", (stanza: XmlElement) => {
     if (!stanza.is("message")) return;
+    const result = stanza.getChild("result", MAM_NS);
+    if (result) {
+      const body = result.getChild("forwarded", "urn:xmpp:forward:0")?.getChild("message")?.getChildText("body");
+      if (body !== null && body !== undefined) archiveResults.get(result.attrs.queryid ?? "")?.push(body);
+      return;
+    }
     const body = stanza.getChildText("body");
     if (body === null) return;
     inbox.deliver({
@@ -137,6 +153,26 @@ export async function connectClient(options: ConnectClientOptions): Promise<Xmpp
     serverCertificateSerial,
     async send(toJid, body) {
       await entity.send(xml("message", { to: toJid, type: "chat" }, xml("body", {}, body)));
+    },
+    async setRosterItem(jid, name) {
+      await entity.iqCaller.request(xml("iq", { type: "set" }, xml("query", { xmlns: ROSTER_NS }, xml("item", { jid, name }))), timeoutMs);
+    },
+    async roster() {
+      const reply = await entity.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: ROSTER_NS })), timeoutMs);
+      const items = reply.getChild("query", ROSTER_NS)?.getChildren("item") ?? [];
+      return new Map(items.map((item) => [item.attrs.jid ?? "", item.attrs.name ?? ""]));
+    },
+    async archivedBodies() {
+      const queryid = randomUUID();
+      const bodies: string[] = [];
+      archiveResults.set(queryid, bodies);
+      try {
+        // The server sends every result message before the <fin/> reply.
+        await entity.iqCaller.request(xml("iq", { type: "set" }, xml("query", { xmlns: MAM_NS, queryid })), timeoutMs);
+        return bodies;
+      } finally {
+        archiveResults.delete(queryid);
+      }
     },
     waitForMessage: (match, waitMs = 10_000) => inbox.waitFor(match, waitMs, entity.jid?.toString() ?? where),
     isOnline: () => entity.status === "online",

@@ -9,6 +9,8 @@ export interface XmlElement {
   name: string;
   attrs: Record<string, string | undefined>;
   is(name: string, xmlns?: string): boolean;
+  getChild(name: string, xmlns?: string): XmlElement | undefined;
+  getChildren(name: string, xmlns?: string): XmlElement[];
   getChildText(name: string, xmlns?: string): string | null;
 }
 
@@ -17,6 +19,7 @@ export interface XmppEntity extends EventEmitter {
   jid: { toString(): string } | null;
   transports: TransportClass[];
   reconnect: { stop(): void };
+  iqCaller: { request(element: XmlElement, timeoutMs?: number): Promise<XmlElement> };
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: XmlElement): Promise<void>;
