@@ -11,14 +11,20 @@ const plan: ContainerPlan = {
 
 describe("dockerRunArgs", () => {
   it("publishes only on 127.0.0.1, labels the container and configures the appliance by XMPP_*", () => {
-    const args = dockerRunArgs({ ...plan, nodeOptions: "--max-semi-space-size=1" }, "img");
+    const args = dockerRunArgs({ ...plan, image: "img" });
     expect(args).toEqual(expect.arrayContaining(["--label", "prosody-appliance.bench=1"]));
     expect(args.filter((arg) => arg.includes(":52"))).toEqual([
       "127.0.0.1:40001:5222",
       "127.0.0.1:40002:5222",
       "127.0.0.1:40003:5223",
     ]);
-    expect(args.slice(-5)).toEqual(["-e", "XMPP_DOMAINS=example.org", "-e", "NODE_OPTIONS=--max-semi-space-size=1", "img"]);
+    expect(args.slice(-3)).toEqual(["-e", "XMPP_DOMAINS=example.org", "img"]);
+    expect(args).toContain("/tmp/le:/etc/letsencrypt:ro");
+  });
+
+  it("mounts no certificates for a first start on a fresh volume (self-signed)", () => {
+    const { certsDir: _, ...fresh } = plan;
+    expect(dockerRunArgs(fresh, "img").filter((arg) => arg.includes("/etc/letsencrypt"))).toEqual([]);
   });
 
   it("starts the baseline's Prosody directly, as prosody, with the hand-written config", () => {

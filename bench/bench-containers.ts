@@ -24,21 +24,21 @@ export interface PublishedPorts {
 export interface ContainerPlan {
   variant: Variant;
   name: string;
-  /** Host directory mounted read-only at /etc/letsencrypt (a certbot tree). */
-  certsDir: string;
+  /** Host directory mounted read-only at /etc/letsencrypt (a certbot tree); none: self-signed. */
+  certsDir?: string;
   /** Host directory mounted at /var/lib/prosody. */
   dataDir: string;
   ports: PublishedPorts;
-  /** NODE_OPTIONS for the appliance's entrypoint. */
-  nodeOptions?: string;
+  /** The image to run; BENCH_IMAGE unless another build is compared (--compare). */
+  image?: string;
 }
 
 let counter = 0;
 
 export async function planContainer(
   variant: Variant,
-  mounts: { certsDir: string; dataDir: string },
-  { c2sPorts = 1, nodeOptions }: { c2sPorts?: number; nodeOptions?: string } = {},
+  mounts: { certsDir?: string; dataDir: string },
+  { c2sPorts = 1, image }: { c2sPorts?: number; image?: string } = {},
 ): Promise<ContainerPlan> {
   const c2s: number[] = [];
   for (let index = 0; index < c2sPorts; index++) c2s.push(await freeLoopbackPort());
@@ -47,18 +47,18 @@ export async function planContainer(
     name: `bench-${variant}-${process.pid}-${++counter}`,
     ...mounts,
     ports: { c2s, directTls: await freeLoopbackPort() },
-    ...(nodeOptions ? { nodeOptions } : {}),
+    ...(image ? { image } : {}),
   };
 }
 
 /** `docker run -d ...` for the appliance (its entrypoint, XMPP_* settings) or the baseline. */
-export function dockerRunArgs(plan: ContainerPlan, image = BENCH_IMAGE): string[] {
+export function dockerRunArgs(plan: ContainerPlan, image = plan.image ?? BENCH_IMAGE): string[] {
   const common = [
     "run", "-d",
     "--name", plan.name,
     "--label", `${BENCH_LABEL}=1`,
     "--ulimit", `nofile=${NOFILE}:${NOFILE}`,
-    "-v", `${plan.certsDir}:/etc/letsencrypt:ro`,
+    ...(plan.certsDir ? ["-v", `${plan.certsDir}:/etc/letsencrypt:ro`] : []),
     "-v", `${plan.dataDir}:/var/lib/prosody`,
     ...plan.ports.c2s.flatMap((port) => ["-p", `127.0.0.1:${port}:${LISTENERS.c2s}`]),
     "-p", `127.0.0.1:${plan.ports.directTls}:${LISTENERS.c2sDirectTls}`,
@@ -67,7 +67,6 @@ export function dockerRunArgs(plan: ContainerPlan, image = BENCH_IMAGE): string[
     return [
       ...common,
       "-e", `XMPP_DOMAINS=${BENCH_DOMAIN}`,
-      ...(plan.nodeOptions ? ["-e", `NODE_OPTIONS=${plan.nodeOptions}`] : []),
       image,
     ];
   }

@@ -9,8 +9,6 @@ export interface BenchProfile {
   memoryRuns: number;
   settleMs: number;
   loginsForMemory: number;
-  /** NODE_OPTIONS tried on the appliance's entrypoint in the memory runs, as a third variant. */
-  tunedNodeOptions: string;
   renewals: number;
   baselineRenewals: number;
   sessionsDuringRenewals: number;
@@ -31,7 +29,6 @@ export interface BenchProfile {
 const SHARED = {
   settleMs: 5_000,
   loginsForMemory: 100,
-  tunedNodeOptions: "--max-semi-space-size=1 --v8-pool-size=0 --jitless",
   sessionsDuringRenewals: 10,
   hotReloadWaitMs: 10_000,
   loginArrivalPerSecond: 150,

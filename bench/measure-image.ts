@@ -15,8 +15,9 @@ export interface ImageOutcome {
   notes: string[];
 }
 
-export async function measureImage(progress: (line: string) => void): Promise<ImageOutcome> {
+export async function measureImage(progress: (line: string) => void, compare?: { image: string; label: string }): Promise<ImageOutcome> {
   const imageBytes = await imageSize(BENCH_IMAGE);
+  const compareBytes = compare ? await imageSize(compare.image) : undefined;
   const baseBytes = await imageSize(BASE_IMAGE);
   progress(`image ${(imageBytes / MB).toFixed(1)} MB, base ${(baseBytes / MB).toFixed(1)} MB; compressing docker save`);
   const gzippedBytes = await savedAndGzippedSize(BENCH_IMAGE);
@@ -31,6 +32,9 @@ export async function measureImage(progress: (line: string) => void): Promise<Im
       title: "3. Image size",
       rows: [
         { metric: "uncompressed (MB, as `docker images`)", appliance: one(imageBytes / MB), goal: { on: "appliance", atMost: 170 } },
+        ...(compare && compareBytes !== undefined
+          ? [{ metric: `… build ${compare.label} (--compare), uncompressed (MB)`, appliance: one(compareBytes / MB) }]
+          : []),
         { metric: "`docker save | gzip` (MB)", appliance: one(gzippedBytes / MB) },
         { metric: `base image ${BASE_IMAGE} as seeded here (MB)`, appliance: one(baseBytes / MB) },
         { metric: "added by the appliance's layers (MB)", appliance: one((imageBytes - baseBytes) / MB) },

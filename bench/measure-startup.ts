@@ -10,18 +10,29 @@ import { summarize } from "./summary-stats.js";
 import { loginAndLogout, waitForVerifiedTls } from "./xmpp-probes.js";
 import { BENCH_DOMAIN } from "./bench-containers.js";
 
-type MemoryVariant = Variant | "tuned";
+/**
+ * What is started: the appliance with a mounted certbot tree, the appliance's first start on a
+ * fresh volume with no certificate (it issues a self-signed one), bare Prosody from the same
+ * image, and with --compare the same two appliance starts from another build.
+ */
+type StartVariant = "appliance" | "fresh" | "baseline" | "compare" | "compare-fresh";
 
 interface RunRecord {
-  variant: MemoryVariant;
+  variant: StartVariant;
   startSeconds: number;
   afterStart?: MemorySample;
   afterLogins?: MemorySample;
   loginFailures: number;
-  /** Entrypoint step durations from its log ("choose certificates ... (154 ms)"). */
+  /** Entrypoint step durations from its log ("find certificates: ... (7 ms)"). */
   steps: Map<string, number>;
-  /** Container start (Docker's State.StartedAt) → the entrypoint's first log line. */
+  /** `docker run` (the CLI) → Docker's State.StartedAt. */
+  containerStartMs?: number;
+  /** Node's start → the entrypoint's code running, by its own clock ("entrypoint loaded (N ms ...)"). */
+  entrypointLoadedMs?: number;
+  /** Container start → the entrypoint's first log line. */
   entrypointFirstLineMs?: number;
+  /** The "start Prosody" line → Prosody's "Activated service 'c2s_direct_tls'" line. */
+  prosodyOwnStartMs?: number;
   /** Container start → Prosody's "Activated service 'c2s_direct_tls'" line. */
   directTlsListeningMs?: number;
 }
@@ -31,6 +42,13 @@ export interface StartupOutcome {
   notes: string[];
 }
 
+/** Another build to start side by side (--compare REF). */
+export interface CompareImage {
+  image: string;
+  /** How the table names it, e.g. "93153f1". */
+  label: string;
+}
+
 const READY_TIMEOUT_MS = 60_000;
 const MIB = 1024;
 
@@ -38,14 +56,17 @@ export async function measureStartupAndMemory(
   profile: BenchProfile,
   certificates: CertificateFixture,
   progress: (line: string) => void,
+  compare?: CompareImage,
 ): Promise<StartupOutcome> {
   const records: RunRecord[] = [];
+  const variants: StartVariant[] = ["appliance", "baseline", "fresh", ...(compare ? (["compare", "compare-fresh"] as const) : [])];
   for (let run = 1; run <= profile.startRuns; run++) {
     const withMemory = run <= profile.memoryRuns;
-    const order: MemoryVariant[] = run % 2 === 1 ? ["appliance", "baseline"] : ["baseline", "appliance"];
-    if (withMemory) order.push("tuned");
+    // Alternate the order so that no variant always runs first after a pause.
+    const order = run % 2 === 1 ? variants : [...variants].reverse();
     for (const variant of order) {
-      const record = await startOnce(variant, withMemory, profile, certificates);
+      const measureMemory = withMemory && (variant === "appliance" || variant === "baseline" || variant === "compare");
+      const record = await startOnce(variant, measureMemory, profile, certificates, compare);
       records.push(record);
       progress(
         `start ${run}/${profile.startRuns} ${variant}: ${record.startSeconds.toFixed(3)} s` +
@@ -53,26 +74,29 @@ export async function measureStartupAndMemory(
       );
     }
   }
-  return { sections: startupSections(records, profile), notes: startupNotes(records, profile) };
+  return { sections: startupSections(records, profile, compare), notes: startupNotes(records, profile) };
 }
 
+const isFresh = (variant: StartVariant) => variant === "fresh" || variant === "compare-fresh";
+
 async function startOnce(
-  variant: MemoryVariant,
+  variant: StartVariant,
   withMemory: boolean,
   profile: BenchProfile,
   certificates: CertificateFixture,
+  compare: CompareImage | undefined,
 ): Promise<RunRecord> {
   const data = createDataDirectory(BENCH_DOMAIN, { clients: withMemory ? profile.loginsForMemory : 0 });
   const plan = await planContainer(
-    variant === "tuned" ? "appliance" : variant,
-    { certsDir: certificates.tree.root, dataDir: data.path },
-    variant === "tuned" ? { nodeOptions: profile.tunedNodeOptions } : {},
+    variant === "baseline" ? "baseline" : "appliance",
+    { ...(isFresh(variant) ? {} : { certsDir: certificates.tree.root }), dataDir: data.path },
+    variant.startsWith("compare") && compare ? { image: compare.image } : {},
   );
   const startedAtMs = Date.now();
   const started = performance.now();
   const container = await runContainer(plan);
   try {
-    const ready = await waitForVerifiedTls(plan.ports.directTls, certificates.caPem, READY_TIMEOUT_MS);
+    const ready = await waitForVerifiedTls(plan.ports.directTls, isFresh(variant) ? "self-signed" : certificates.caPem, READY_TIMEOUT_MS);
     const record: RunRecord = { variant, startSeconds: (ready - started) / 1000, loginFailures: 0, steps: new Map() };
     if (withMemory) {
       await sleep(profile.settleMs);
@@ -88,12 +112,19 @@ async function startOnce(
     const containerStarted = parseTimestampedLine(
       `${(await dockerCli(["inspect", "--format", "{{.State.StartedAt}}", plan.name])).stdout.trim()} -`,
     )?.at;
+    if (containerStarted !== undefined) record.containerStartMs = containerStarted - startedAtMs;
+    let prosodyStartLoggedAt: number | undefined;
     for (const line of await logLinesSince(plan.name, startedAtMs - 1_000)) {
+      const loaded = /^appliance info\s+entrypoint loaded \((\d+) ms after Node started\)$/.exec(line.text);
+      if (loaded) record.entrypointLoadedMs = Number(loaded[1]);
       const step = /^appliance info\s+([\w -]+?)(?::.*)? \((\d+) ms\)$/.exec(line.text);
       if (step) record.steps.set(step[1]!, Number(step[2]));
-      if (containerStarted === undefined) continue;
-      if (line.text.startsWith("appliance ")) record.entrypointFirstLineMs ??= line.at - containerStarted;
-      if (line.text.includes("Activated service 'c2s_direct_tls'")) record.directTlsListeningMs ??= line.at - containerStarted;
+      if (step?.[1] === "start Prosody") prosodyStartLoggedAt = line.at;
+      if (line.text.includes("Activated service 'c2s_direct_tls'")) {
+        record.directTlsListeningMs ??= containerStarted === undefined ? undefined : line.at - containerStarted;
+        if (prosodyStartLoggedAt !== undefined) record.prosodyOwnStartMs ??= line.at - prosodyStartLoggedAt;
+      }
+      if (containerStarted !== undefined && line.text.startsWith("appliance ")) record.entrypointFirstLineMs ??= line.at - containerStarted;
     }
     return record;
   } finally {
@@ -102,74 +133,85 @@ async function startOnce(
   }
 }
 
-function values(records: readonly RunRecord[], variant: MemoryVariant, pick: (record: RunRecord) => number | undefined): number[] {
+function values(records: readonly RunRecord[], variant: StartVariant, pick: (record: RunRecord) => number | undefined): number[] {
   return records
     .filter((record) => record.variant === variant)
     .map(pick)
     .filter((value): value is number => value !== undefined);
 }
 
-function startupSections(records: RunRecord[], profile: BenchProfile): ResultSection[] {
-  const both = (metric: string, pick: (record: RunRecord) => number | undefined, extra: Partial<ResultRow> = {}): ResultRow => ({
+function startupSections(records: RunRecord[], profile: BenchProfile, compare: CompareImage | undefined): ResultSection[] {
+  const against = (variant: StartVariant, metric: string, pick: (record: RunRecord) => number | undefined, extra: Partial<ResultRow> = {}): ResultRow => ({
     metric,
-    appliance: summarize(values(records, "appliance", pick)),
+    appliance: summarize(values(records, variant, pick)),
     baseline: summarize(values(records, "baseline", pick)),
     ...extra,
   });
+  const both = (metric: string, pick: (record: RunRecord) => number | undefined, extra: Partial<ResultRow> = {}) => against("appliance", metric, pick, extra);
+  const only = (variant: StartVariant, metric: string, pick: (record: RunRecord) => number | undefined): ResultRow => ({
+    metric,
+    appliance: summarize(values(records, variant, pick)),
+  });
   const mib = (kb: number | undefined) => (kb === undefined ? undefined : kb / MIB);
-  const memoryRows = (label: string, sample: (record: RunRecord) => MemorySample | undefined): ResultRow[] => [
-    both(`${label}: Prosody RSS (MiB)`, (r) => mib(sample(r)?.prosodyRssKb)),
-    both(`${label}: entrypoint (Node) RSS (MiB)`, (r) => mib(sample(r)?.entrypointRssKb)),
-    both(`${label}: entrypoint anonymous (private) RSS (MiB)`, (r) => mib(sample(r)?.entrypointAnonKb)),
-    both(`${label}: whole container, RSS of all processes (MiB)`, (r) => mib(sample(r)?.containerRssKb), {
+  const memoryRows = (label: string, sample: (record: RunRecord) => MemorySample | undefined, variant: StartVariant = "appliance", name = ""): ResultRow[] => [
+    ...(variant === "appliance" ? [both(`${label}: Prosody RSS (MiB)`, (r) => mib(sample(r)?.prosodyRssKb))] : []),
+    only(variant, `${label}: entrypoint (Node) RSS (MiB)${name}`, (r) => mib(sample(r)?.entrypointRssKb)),
+    only(variant, `${label}: entrypoint anonymous (private) RSS (MiB)${name}`, (r) => mib(sample(r)?.entrypointAnonKb)),
+    against(variant, `${label}: whole container, RSS of all processes (MiB)${name}`, (r) => mib(sample(r)?.containerRssKb), {
       goal: { on: "appliance", atMost: 60 },
     }),
-    both(`${label}: whole container, docker stats (MiB)`, (r) => {
+    against(variant, `${label}: whole container, docker stats (MiB)${name}`, (r) => {
       const bytes = sample(r)?.cgroupBytes;
       return bytes === undefined ? undefined : bytes / MIB / MIB;
     }),
   ];
-  const tuned = (pick: (record: RunRecord) => number | undefined) => summarize(values(records, "tuned", pick));
-  const plain = summarize(values(records, "appliance", (r) => mib(r.afterStart?.entrypointRssKb)));
-  const tunedEntrypoint = tuned((r) => mib(r.afterStart?.entrypointRssKb));
-  const tunedContainer = tuned((r) => mib(r.afterStart?.containerRssKb));
+  const runs = `${profile.startRuns} runs`;
+  const ready = (r: RunRecord) => r.startSeconds;
+  const startRows: ResultRow[] = [
+    both(`\`docker run\` → first verified TLS handshake on 5223 (s), mounted certbot tree, ${runs}`, ready, { goal: { on: "ratio", atMost: 1.3 } }),
+    against("fresh", `… first start on a fresh volume, no certificate (self-signed issued; handshake accepted when self-signed and naming the domain) (s), ${runs}`, ready, {
+      goal: { on: "ratio", atMost: 1.3 },
+    }),
+  ];
+  if (compare) {
+    startRows.push(
+      against("compare", `… build ${compare.label} (--compare), mounted certbot tree (s), ${runs}`, ready),
+      against("compare-fresh", `… build ${compare.label} (--compare), fresh volume (s), ${runs}`, ready),
+    );
+  }
+
+  const stepNames = [...new Set(records.filter((r) => r.variant === "appliance" || r.variant === "fresh").flatMap((r) => [...r.steps.keys()]))];
+  const ms = (variant: StartVariant, metric: string, pick: (record: RunRecord) => number | undefined): ResultRow => ({
+    metric,
+    appliance: summarize(values(records, variant, pick)),
+    digits: 0,
+  });
+  const breakdown: ResultRow[] = [
+    { ...against("appliance", "`docker run` (CLI) → container started (Docker's StartedAt)", (r) => r.containerStartMs), digits: 0 },
+    ms("appliance", "container started → the entrypoint's first log line", (r) => r.entrypointFirstLineMs),
+    ms("appliance", "… of which Node's own start and loading the entrypoint (its own clock)", (r) => r.entrypointLoadedMs),
+    ...stepNames.map((name) => ms("appliance", `step "${name}"`, (r) => r.steps.get(name))),
+    ms("fresh", `fresh volume: step "grant key access" (issues the self-signed certificate)`, (r) => r.steps.get("grant key access")),
+    { ...against("appliance", "Prosody's own start: \"start Prosody\" logged → 5223 listening (baseline: container started → 5223 listening)", (r) =>
+      r.variant === "baseline" ? r.directTlsListeningMs : r.prosodyOwnStartMs), digits: 0 },
+    { ...against("appliance", "container started → 5223 listening", (r) => r.directTlsListeningMs), digits: 0 },
+    ...(compare
+      ? [
+          { ...against("compare", `build ${compare.label}: container started → 5223 listening`, (r) => r.directTlsListeningMs), digits: 0 },
+          ms("compare", `build ${compare.label}: container started → the entrypoint's first log line`, (r) => r.entrypointFirstLineMs),
+        ]
+      : []),
+  ];
 
   return [
-    {
-      title: "1. Start to ready",
-      rows: [
-        both(`\`docker run\` → first verified TLS handshake on 5223 (s), ${profile.startRuns} runs`, (r) => r.startSeconds, {
-          goal: { on: "ratio", atMost: 1.3 },
-        }),
-        {
-          metric: `… appliance with NODE_OPTIONS="${profile.tunedNodeOptions}" (s), ${profile.memoryRuns} run${profile.memoryRuns > 1 ? "s" : ""}`,
-          appliance: summarize(values(records, "tuned", (r) => r.startSeconds)),
-          baseline: summarize(values(records, "baseline", (r) => r.startSeconds)),
-        },
-      ],
-    },
+    { title: "1. Start to ready", rows: startRows },
+    { title: "1a. Where the start goes (ms, medians of the runs above; appliance = mounted certbot tree)", rows: breakdown },
     {
       title: `2. Idle memory (${profile.memoryRuns} run${profile.memoryRuns > 1 ? "s" : ""}, ${profile.settleMs / 1000} s after each step)`,
       rows: [
         ...memoryRows("after start", (r) => r.afterStart),
         ...memoryRows(`after ${profile.loginsForMemory} logins`, (r) => r.afterLogins),
-        {
-          metric: `after start, entrypoint RSS with NODE_OPTIONS="${profile.tunedNodeOptions}" (MiB)`,
-          appliance: tunedEntrypoint,
-          note:
-            plain && tunedEntrypoint
-              ? `${(plain.median - tunedEntrypoint.median).toFixed(1)} MiB less than without`
-              : "not measured",
-        },
-        {
-          metric: `after start, entrypoint anonymous RSS with that NODE_OPTIONS (MiB)`,
-          appliance: tuned((r) => mib(r.afterStart?.entrypointAnonKb)),
-        },
-        {
-          metric: `after start, whole container RSS with that NODE_OPTIONS (MiB)`,
-          appliance: tunedContainer,
-          goal: { on: "appliance", atMost: 60 },
-        },
+        ...(compare ? memoryRows("after start", (r) => r.afterStart, "compare", `, build ${compare.label}`) : []),
       ],
     },
   ];
@@ -179,7 +221,8 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
   const notes = [
     "Start to ready: the clock starts before `docker run -d` (the CLI) and stops at the first direct-TLS " +
       "handshake on 5223 (SNI example.org, through the published 127.0.0.1 port) whose chain verifies against " +
-      "the test root and names example.org; polled every 10 ms. Variants alternate; each run gets a fresh container and data directory.",
+      "the test root and names example.org; polled every 10 ms. Variants alternate; each run gets a fresh container and data directory. " +
+      "Other work on the same 2 cores (other engineers' builds and tests) makes single runs noisy: compare medians of one run.",
     `Memory: RSS from \`docker top\` (host view). "Whole container" sums every long-lived process (tini, Node, ` +
       "Prosody; exec'd prosodyctl/healthcheck excluded), so pages shared between processes count twice; " +
       "`docker stats` is the cgroup's usage minus inactive page cache and leaves out file pages (libnode) already " +
@@ -189,21 +232,12 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
   ];
   const failures = records.reduce((sum, record) => sum + record.loginFailures, 0);
   if (failures > 0) notes.push(`Memory runs: ${failures} of the logins failed.`);
-  const stepNames = [...new Set(records.flatMap((record) => [...record.steps.keys()]))];
-  if (stepNames.length > 0) {
-    const described = stepNames.map((name) => {
-      const summary = summarize(values(records, "appliance", (r) => r.steps.get(name)));
-      return summary ? `${name} ${summary.median} ms` : name;
-    });
-    notes.push(`Entrypoint steps inside the appliance's start (medians, from its own log): ${described.join(", ")}.`);
-  }
-  const median = (variant: MemoryVariant, pick: (record: RunRecord) => number | undefined) =>
-    summarize(values(records, variant, pick))?.median.toFixed(0) ?? "?";
   notes.push(
-    "From Docker's StartedAt to log lines (medians): the entrypoint's first line after " +
-      `${median("appliance", (r) => r.entrypointFirstLineMs)} ms (Node starting and loading the entrypoint's modules); ` +
-      `Prosody listening on 5223 after ${median("appliance", (r) => r.directTlsListeningMs)} ms in the appliance and ` +
-      `${median("baseline", (r) => r.directTlsListeningMs)} ms in the baseline.`,
+    "Where the start goes (1a): Docker's timestamps on the container's log lines against its StartedAt, the entrypoint's " +
+      "own step durations (each step logs its ms), and Node's performance.now() when the entrypoint's code first runs " +
+      "(time since Node's process started). A fresh volume mounts no certificates and an empty data directory, so the " +
+      "appliance issues its self-signed certificate on that start. The entrypoint starts from a V8 startup snapshot built " +
+      "into the image (entrypoint/snapshot.ts): Debian's Node has no snapshot or code cache of its own.",
   );
   return notes;
 }

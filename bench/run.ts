@@ -11,7 +11,8 @@ import { machineInfo } from "./machine-info.js";
 import { measureImage } from "./measure-image.js";
 import { measureLoad } from "./measure-load.js";
 import { measureRenewal } from "./measure-renewal.js";
-import { measureStartupAndMemory } from "./measure-startup.js";
+import { measureStartupAndMemory, type CompareImage } from "./measure-startup.js";
+import { imageAtRef } from "../test-support/image-at-ref.js";
 import { renderReadmeSection, renderResultsMarkdown, replaceMarkedSection } from "./results-document.js";
 import { renderResultsTable, type ResultSection } from "./results-table.js";
 import { ensureTsung, epmdPids, stopAllTsung } from "./tsung-process.js";
@@ -19,14 +20,17 @@ import { ensureTsung, epmdPids, stopAllTsung } from "./tsung-process.js";
 const SECTIONS = ["start", "image", "renewal", "load"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
-const USAGE = `npm run bench [-- --quick] [--skip-build] [--only=${SECTIONS.join(",")}]
+const USAGE = `npm run bench [-- --quick] [--skip-build] [--compare=REF] [--only=${SECTIONS.join(",")}]
   --quick       ~3 minutes: fewer runs, 5 renewals, at most 1,000 sessions
   --skip-build  measure the existing ${BENCH_IMAGE} instead of running npm run build:image
+  --compare=REF also build the image of git ref REF (prosody-appliance:ref-<commit>, built once)
+                and report its start to ready, start breakdown, memory and size in the same run
   --only=...    run only these sections (results are then written to bench/results/partial.md.tmp)`;
 
 const RESULTS_PATH = fileURLToPath(new URL("./results/latest.md", import.meta.url));
 const PARTIAL_PATH = fileURLToPath(new URL("./results/partial.md.tmp", import.meta.url));
 const BUILD_LOG_PATH = fileURLToPath(new URL("./results/build-image.log", import.meta.url));
+const COMPARE_BUILD_LOG_PATH = fileURLToPath(new URL("./results/build-compare.log", import.meta.url));
 const README_PATH = fileURLToPath(new URL("../README.md", import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -51,12 +55,16 @@ function cleanUp(): Promise<void> {
   return cleaningUp;
 }
 
-function parseArguments(argv: readonly string[]): { profile: BenchProfile; build: boolean; only: Set<SectionName> } {
+function parseArguments(argv: readonly string[]): { profile: BenchProfile; build: boolean; only: Set<SectionName>; compare?: string } {
   let profile = FULL_PROFILE;
   let build = true;
   let only = new Set<SectionName>(SECTIONS);
-  for (const argument of argv) {
+  let compare: string | undefined;
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
     if (argument === "--quick") profile = QUICK_PROFILE;
+    else if (argument === "--compare" && argv[index + 1] && !argv[index + 1]!.startsWith("--")) compare = argv[++index];
+    else if (argument.startsWith("--compare=") && argument.length > "--compare=".length) compare = argument.slice("--compare=".length);
     else if (argument === "--skip-build") build = false;
     else if (argument.startsWith("--only=")) {
       const names = argument.slice("--only=".length).split(",");
@@ -67,7 +75,7 @@ function parseArguments(argv: readonly string[]): { profile: BenchProfile; build
       throw new Error(`${argument === "--help" ? "" : `unknown argument ${argument}\n`}${USAGE}`);
     }
   }
-  return { profile, build, only };
+  return { profile, build, only, ...(compare ? { compare } : {}) };
 }
 
 function buildImage(): Promise<void> {
@@ -101,7 +109,7 @@ async function describeImage(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const { profile, build, only } = parseArguments(process.argv.slice(2));
+  const { profile, build, only, compare: compareRef } = parseArguments(process.argv.slice(2));
   if (process.getuid?.() !== 0) {
     throw new Error("the bench must run as root: it gives bind-mounted data and certificates to uid/gid 101 like a host running certbot would");
   }
@@ -114,7 +122,14 @@ async function main(): Promise<void> {
   if (leftovers > 0) progress(`removed ${leftovers} container(s) left by an earlier run`);
 
   if (build) await buildImage();
-  const image = await describeImage();
+  let compare: CompareImage | undefined;
+  if (compareRef) {
+    progress(`building the image of ${compareRef} for --compare (once; log: bench/results/build-compare.log)`);
+    const built = await imageAtRef(compareRef, { logPath: COMPARE_BUILD_LOG_PATH });
+    compare = { image: built.image, label: compareRef === built.commit ? compareRef : `${compareRef} (${built.commit})` };
+    progress(`${built.built ? "built" : "reusing"} ${built.image}`);
+  }
+  const image = `${await describeImage()}${compare ? `; compared with \`${compare.image}\` (--compare ${compareRef})` : ""}`;
   const tsung = only.has("load") ? ensureTsung(progress) : undefined;
   const epmdBefore = new Set(epmdPids());
   cleanups.push(() => {
@@ -147,8 +162,8 @@ async function main(): Promise<void> {
       notes.push(`The ${name} measurement failed: ${(error as Error).message.split("\n")[0]}`);
     }
   };
-  await run("start", () => measureStartupAndMemory(profile, certificates, progress));
-  await run("image", () => measureImage(progress));
+  await run("start", () => measureStartupAndMemory(profile, certificates, progress, compare));
+  await run("image", () => measureImage(progress, compare));
   await run("renewal", () => measureRenewal(profile, ca, progress));
   // Leave the hard limit some room for the last step to end and everything to be removed.
   const finishBy = measuringStartedAt + profile.deadlineMs - 120_000;
