@@ -1,5 +1,9 @@
 import net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
+
+// node:tls is loaded on first use, not with the entrypoint: it cannot be part of the V8
+// startup snapshot the image starts from (see entrypoint/snapshot.ts), and only renewals need it.
+const loadTls = () => process.getBuiltinModule("node:tls");
 
 /**
  * The XMPP wire, as far as anything here speaks it by hand: TCP, stream headers, features,
@@ -218,12 +222,12 @@ export async function openSecureStream(options: SecureStreamOptions): Promise<tl
     ...(caPem ? { ca: caPem } : {}),
     rejectUnauthorized: verify,
     // The identity to check is the XMPP domain, not the address connected to.
-    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(domain, cert),
+    checkServerIdentity: (_host, cert) => loadTls().checkServerIdentity(domain, cert),
   };
   if (mode === "direct-tls") {
     const tcp = await connectTcp(host, port, left());
     // XEP-0368: direct TLS names the protocol it will carry.
-    return tlsHandshake(tls.connect({ socket: tcp, ALPNProtocols: ["xmpp-client"], ...tlsOptions }), where, left());
+    return tlsHandshake(loadTls().connect({ socket: tcp, ALPNProtocols: ["xmpp-client"], ...tlsOptions }), where, left());
   }
   const tcp = await connectTcp(host, port, left());
   const wire = new XmppWire(tcp, where);
@@ -236,5 +240,5 @@ export async function openSecureStream(options: SecureStreamOptions): Promise<tl
     throw error;
   }
   wire.release();
-  return tlsHandshake(tls.connect({ socket: tcp, ...tlsOptions }), where, left());
+  return tlsHandshake(loadTls().connect({ socket: tcp, ...tlsOptions }), where, left());
 }
