@@ -60,7 +60,7 @@ RUN node --jitless --no-expose-wasm --max-semi-space-size=1 --max-old-space-size
       --build-snapshot /usr/local/lib/prosody-appliance/entrypoint.cjs
 
 ENV NODE_ENV=production
-EXPOSE 5222 5223 5269
+EXPOSE 5222 5223 5269 5281 5000
 VOLUME ["/var/lib/prosody"]
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/appliance-healthcheck"]

@@ -14,6 +14,7 @@ import { writeConfig } from "./config/write-config.js";
 import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
 import { startProsody } from "./prosody/start-prosody.js";
 import { Renewal, watchForRenewals } from "./renewal/renewal.js";
+import { serviceWarnings } from "./config/services/service-warnings.js";
 
 function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>) {
   return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])) });
@@ -23,6 +24,7 @@ function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string
 async function main(): Promise<number> {
   const settings = await step("load settings", () => loadSettings(), (s) => `domains ${s.domains.join(", ")}`);
   setLogLevel(settings.logLevel);
+  for (const warning of serviceWarnings(settings)) log("warn", warning);
   const names = certificateNames(settings);
 
   const ipv6 = await step(
@@ -34,7 +36,7 @@ async function main(): Promise<number> {
   const choices = await step(
     "find certificates",
     () => chooseMounted(settings.certsDir, names, new Date()),
-    (found) => `${[...found.values()].filter((c) => c.chosen).length} of ${names.length} domains covered in ${settings.certsDir}`,
+    (found) => `${[...found.values()].filter((c) => c.chosen).length} of ${names.length} names covered in ${settings.certsDir}`,
   );
   const certsGid = certsGroupId(settings.certsGid, [...choices.values()].flatMap((c) => (c.chosen ? [c.chosen] : [])));
 

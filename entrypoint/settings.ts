@@ -14,7 +14,18 @@ interface SettingDefinition<T> {
   accepted: string;
   description: string;
   example: string;
-  parse(raw: string, settings: Partial<Settings>): T;
+  parse(raw: string, earlier: Earlier): T;
+}
+
+/**
+ * The settings parsed before this one (in table order) that a parser may look at. Written out
+ * rather than derived from Settings, which is itself derived from the parsers.
+ */
+interface Earlier {
+  domains?: string[];
+  admins?: string[];
+  mucSubdomain?: string;
+  uploadSubdomain?: string;
 }
 
 function define<T>(definition: SettingDefinition<T>): SettingDefinition<T> {
@@ -98,6 +109,121 @@ function parseDuration(raw: string): number {
   return ms;
 }
 
+/**
+ * One DNS label put in front of each domain, e.g. `conference` -> conference.example.org. One
+ * label only: Prosody links a component to the host one label up (disco items, "local" users).
+ */
+function parseSubdomain(raw: string): string {
+  const value = raw.trim().toLowerCase();
+  if (value.length === 0) throw new InvalidValue("empty name");
+  if (!DOMAIN_LABEL.test(value)) throw new InvalidValue(`"${raw}" is not a single DNS label`);
+  return value;
+}
+
+/** A component's subdomain that must not name the same host as another service or a hosted domain. */
+function distinctSubdomain(others: Array<[string, (s: Earlier) => string | undefined]>) {
+  return (raw: string, settings: Earlier): string => {
+    const value = parseSubdomain(raw);
+    for (const [variable, of] of others) {
+      if (of(settings) === value) throw new InvalidValue(`"${raw}" is already the name of ${variable}`);
+    }
+    const clash = (settings.domains ?? []).find((domain: string) => settings.domains!.includes(`${value}.${domain}`));
+    if (clash !== undefined) throw new InvalidValue(`${value}.${clash} is also in XMPP_DOMAINS`);
+    return value;
+  };
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Bytes from `512K`, `10M`, `1G` (binary units, as Prosody shows them) or a plain byte count. */
+function parseSize(raw: string): number {
+  const match = /^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$/i.exec(raw);
+  if (!match) throw new InvalidValue(`"${raw}" is not a size`);
+  const bytes = Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!;
+  if (bytes < 1024) throw new InvalidValue(`"${raw}" is less than 1K`);
+  if (bytes > 1024 ** 4) throw new InvalidValue(`"${raw}" is more than 1024G`);
+  return bytes;
+}
+
+const PERIOD_UNITS: Record<string, number> = { h: 3_600, d: 86_400, w: 604_800 };
+
+/** Seconds from `12h`, `30d`, `1w`. */
+function parsePeriod(raw: string): number {
+  const match = /^\s*(\d+)\s*([hdw])\s*$/i.exec(raw);
+  if (!match) throw new InvalidValue(`"${raw}" is not a period`);
+  const seconds = Number(match[1]) * PERIOD_UNITS[match[2]!.toLowerCase()]!;
+  if (seconds < 3_600 || seconds > 366 * 86_400) throw new InvalidValue(`"${raw}" is outside 1h..52w`);
+  return seconds;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function isIpAddress(value: string): boolean {
+  return IPV4.test(value) || (value.includes(":") && /^[0-9a-f:.]+$/i.test(value) && value.split("::").length <= 2);
+}
+
+/** A host name or IP address that clients connect to. */
+function parseHostOrIp(raw: string): string {
+  const value = raw.trim().toLowerCase();
+  if (value === "") return "";
+  if (isIpAddress(value)) return value;
+  try {
+    return parseDomainName(value.replace(/^\[|\]$/g, ""));
+  } catch {
+    throw new InvalidValue(`"${raw}" is not a host name or IP address`);
+  }
+}
+
+/** Ports the appliance already listens on, which a service must not take. */
+const TAKEN_PORTS = [5222, 5223, 5269, 5280, 5281];
+
+function parsePort(raw: string): number {
+  const value = raw.trim();
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidValue(`"${raw}" is not a port number`);
+  if (TAKEN_PORTS.includes(Number(value))) throw new InvalidValue(`${value} is already used by another service`);
+  return Number(value);
+}
+
+const CONTACT_URI = /^(xmpp|mailto|https?):[^\s,]+$/i;
+
+/** XEP-0157 addresses; empty means the admins' xmpp: URIs. */
+function parseContactUris(raw: string, settings: Earlier): string[] {
+  const uris = splitList(raw);
+  const bad = uris.find((uri) => !CONTACT_URI.test(uri));
+  if (bad !== undefined) throw new InvalidValue(`"${bad}" is not an xmpp:, mailto: or https: URI`);
+  return uris.length > 0 ? [...new Set(uris)] : (settings.admins ?? []).map((jid) => `xmpp:${jid}`);
+}
+
+/** The base URL clients reach the HTTPS services at, without a trailing slash; "" when not set. */
+function parsePublicUrl(raw: string): string {
+  const value = raw.trim();
+  if (value === "") return "";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidValue(`"${raw}" is not a URL`);
+  }
+  if (url.protocol !== "https:") throw new InvalidValue(`"${raw}" is not an https:// URL`);
+  if (url.search || url.hash || url.username || url.password) throw new InvalidValue(`"${raw}" has more than a host, port and path`);
+  parseHostOrIp(url.hostname);
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+/** IP addresses or CIDR ranges of reverse proxies. */
+function parseProxies(raw: string): string[] {
+  const proxies = splitList(raw);
+  for (const proxy of proxies) {
+    const [address, bits, extra] = proxy.split("/");
+    const maxBits = address !== undefined && IPV4.test(address) ? 32 : 128;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (extra !== undefined || address === undefined || !isIpAddress(address) || !bitsOk) {
+      throw new InvalidValue(`"${proxy}" is not an IP address or CIDR range`);
+    }
+  }
+  return [...new Set(proxies)];
+}
+
 /** Every setting the image reads, in README order. The single source of truth. */
 export const SETTINGS = {
   domains: define({
@@ -179,6 +305,170 @@ export const SETTINGS = {
     example: "1m",
     parse: parseDuration,
   }),
+  muc: define({
+    env: "XMPP_MUC",
+    default: "yes",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description:
+      "Group chats (XEP-0045) at `conference.<domain>` for every domain: persistent rooms with their history (MUC archive), room avatars and self-ping; only the domain's own users create rooms.",
+    example: "no",
+    parse: parseBoolean,
+  }),
+  mucSubdomain: define({
+    env: "XMPP_MUC_SUBDOMAIN",
+    default: "conference",
+    accepted: "one DNS label (letters, digits, hyphens), different from the other services' subdomains",
+    description: "The group chat service's name is `<this>.<domain>`.",
+    example: "groups",
+    parse: distinctSubdomain([]),
+  }),
+  upload: define({
+    env: "XMPP_UPLOAD",
+    default: "yes",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description:
+      "File sharing (XEP-0363 HTTP upload) at `upload.<domain>` for every domain, served over HTTPS on 5281 (needs `XMPP_HTTPS`).",
+    example: "no",
+    parse: parseBoolean,
+  }),
+  uploadSubdomain: define({
+    env: "XMPP_UPLOAD_SUBDOMAIN",
+    default: "upload",
+    accepted: "one DNS label (letters, digits, hyphens), different from the other services' subdomains",
+    description: "The file sharing service's name is `<this>.<domain>`.",
+    example: "share",
+    parse: distinctSubdomain([["XMPP_MUC_SUBDOMAIN", (s) => s.mucSubdomain]]),
+  }),
+  uploadSizeLimit: define({
+    env: "XMPP_UPLOAD_SIZE_LIMIT",
+    default: "100M",
+    accepted: "a size from 1K to 1024G, like 512K, 10M or 1G (binary units: 1M = 1024K)",
+    description: "The largest file a user may share; a bigger upload is refused with this limit in the error.",
+    example: "20M",
+    parse: parseSize,
+  }),
+  uploadDailyQuota: define({
+    env: "XMPP_UPLOAD_DAILY_QUOTA",
+    default: "1G",
+    accepted: "a size from 1K to 1024G, like 512K, 10M or 1G",
+    description: "How much one user may upload per day, in total.",
+    example: "5G",
+    parse: parseSize,
+  }),
+  uploadExpiresAfter: define({
+    env: "XMPP_UPLOAD_EXPIRES_AFTER",
+    default: "1w",
+    accepted: "a period from 1h to 52w, like 12h, 30d or 4w",
+    description: "Shared files are deleted this long after upload (the message archive keeps messages 1w).",
+    example: "30d",
+    parse: parsePeriod,
+  }),
+  proxy65: define({
+    env: "XMPP_PROXY65",
+    default: "yes",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description:
+      "File-transfer proxy (XEP-0065 SOCKS5 bytestreams) at `proxy.<domain>` for every domain, for clients that cannot reach each other directly.",
+    example: "no",
+    parse: parseBoolean,
+  }),
+  proxy65Subdomain: define({
+    env: "XMPP_PROXY65_SUBDOMAIN",
+    default: "proxy",
+    accepted: "one DNS label (letters, digits, hyphens), different from the other services' subdomains",
+    description: "The file-transfer proxy's name is `<this>.<domain>`.",
+    example: "proxy65",
+    parse: distinctSubdomain([
+      ["XMPP_MUC_SUBDOMAIN", (s) => s.mucSubdomain],
+      ["XMPP_UPLOAD_SUBDOMAIN", (s) => s.uploadSubdomain],
+    ]),
+  }),
+  proxy65Address: define({
+    env: "XMPP_PROXY65_ADDRESS",
+    default: "",
+    accepted: "a host name or IP address, or empty",
+    description:
+      "Where clients reach the file-transfer proxy, as it tells them. Empty: each domain's own name, so its DNS must point at this host.",
+    example: "xmpp.example.org",
+    parse: parseHostOrIp,
+  }),
+  proxy65Port: define({
+    env: "XMPP_PROXY65_PORT",
+    default: "5000",
+    accepted: "a port number from 1 to 65535 not used by another service",
+    description:
+      "The port the file-transfer proxy listens on and tells clients: publish it as the same number on the host (`-p 5000:5000`).",
+    example: "7777",
+    parse: parsePort,
+  }),
+  push: define({
+    env: "XMPP_PUSH",
+    default: "yes",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description: "Push notifications (XEP-0357) through the app's push service, so phones wake up for new messages.",
+    example: "no",
+    parse: parseBoolean,
+  }),
+  contactAbuse: define({
+    env: "XMPP_CONTACT_ABUSE",
+    default: "",
+    accepted: "xmpp:, mailto: or https: URIs separated by commas or spaces; empty: the admins",
+    description: "Where to report abuse (XEP-0157 server contact addresses). Empty: the `XMPP_ADMINS` as xmpp: URIs.",
+    example: "mailto:abuse@example.org",
+    parse: parseContactUris,
+  }),
+  contactAdmin: define({
+    env: "XMPP_CONTACT_ADMIN",
+    default: "",
+    accepted: "xmpp:, mailto: or https: URIs separated by commas or spaces; empty: the admins",
+    description: "How to reach the server's admins (XEP-0157). Empty: the `XMPP_ADMINS` as xmpp: URIs.",
+    example: "xmpp:alice@example.org",
+    parse: parseContactUris,
+  }),
+  contactSupport: define({
+    env: "XMPP_CONTACT_SUPPORT",
+    default: "",
+    accepted: "xmpp:, mailto: or https: URIs separated by commas or spaces; empty: the admins",
+    description: "Where users get help (XEP-0157). Empty: the `XMPP_ADMINS` as xmpp: URIs.",
+    example: "https://example.org/help",
+    parse: parseContactUris,
+  }),
+  https: define({
+    env: "XMPP_HTTPS",
+    default: "yes",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description:
+      "HTTPS on 5281 with the XMPP certificates: web clients over websocket (`/xmpp-websocket`) and BOSH (`/http-bind`), `/.well-known/host-meta` (and `.json`), file sharing. Plain HTTP stays inside the container.",
+    example: "no",
+    parse: parseBoolean,
+  }),
+  publicUrl: define({
+    env: "XMPP_PUBLIC_URL",
+    default: "",
+    accepted: "an https:// URL with a host, optional port and path, or empty",
+    description:
+      "Where clients reach 5281 when it is not `https://<domain>:5281`, e.g. published as 443 or behind a reverse proxy: websocket, BOSH and upload URLs are given under it. Empty: each name's own `https://<name>:5281`.",
+    example: "https://xmpp.example.org",
+    parse: parsePublicUrl,
+  }),
+  trustedProxies: define({
+    env: "XMPP_TRUSTED_PROXIES",
+    default: "",
+    accepted: "IP addresses or CIDR ranges separated by commas or spaces, or empty",
+    description:
+      "Reverse proxies in front of 5281 whose `X-Forwarded-For`/`-Proto` headers are believed (for client addresses in logs and registration limits). Loopback is always trusted.",
+    example: "172.18.0.0/16",
+    parse: parseProxies,
+  }),
+  registration: define({
+    env: "XMPP_REGISTRATION",
+    default: "closed",
+    accepted: "closed, invite or open",
+    description:
+      "Who may create an account from a client (XEP-0077). `closed`: only admins, with prosodyctl. `invite`: whoever holds an unused, unexpired invite (`docker exec xmpp appliance-invite`). `open`: anyone, a few accounts per IP address per hour (spam risk: logged as a warning at every start).",
+    example: "invite",
+    parse: parseEnum(["closed", "invite", "open"] as const),
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -245,7 +535,7 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
       raw = fallback;
     }
     try {
-      (settings as Record<string, unknown>)[key] = parse(raw, settings);
+      (settings as Record<string, unknown>)[key] = parse(raw, settings as Earlier);
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
       const shown = source === variable ? `${variable}="${raw}"` : `${variable} (from ${source})`;

@@ -33,10 +33,10 @@ describe("compose.yaml", () => {
     le?.[Symbol.dispose]();
   });
 
-  it("should be valid and publish the three XMPP ports", () => {
+  it("should be valid and publish the XMPP, HTTPS and file-transfer proxy ports", () => {
     const config = compose("config");
     expect(config.status, config.stderr).toBe(0);
-    for (const port of [5222, 5223, 5269]) expect(config.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}:${port}`));
+    for (const port of [5222, 5223, 5269, 5281, 5000]) expect(config.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}:${port}`));
     expect(config.stdout).toContain(`image: ${IMAGE}`);
   });
 

@@ -1,5 +1,6 @@
 -- prosody-appliance base configuration (static part, from the image).
--- The entrypoint writes the parts that follow from XMPP_* variables into
+-- The entrypoint writes the parts that follow from XMPP_* variables (HTTPS,
+-- registration, push and the group chat, upload and proxy components) into
 -- /run/prosody-appliance/ at every start and certificate renewal. Your own settings go in
 -- /etc/prosody/conf.d/*.cfg.lua (mount files there); they are read after the
 -- generated globals, so they override them, and before the VirtualHosts.
@@ -12,6 +13,9 @@ modules_enabled = {
 	"blocklist"; "bookmarks"; "carbons"; "pep"; "private"; "vcard4"; "vcard_legacy";
 	"smacks"; "csi_simple"; "mam"; "ping"; "time"; "uptime"; "version";
 	"limits"; "account_activity";
+	"server_contact_info"; -- XEP-0157 addresses (contact_info, from XMPP_CONTACT_*)
+	"s2s_bidi"; -- one connection both ways with servers that support it
+	"external_services"; -- XEP-0215; lists nothing until STUN/TURN are configured
 	"register"; -- with registration closed this only lets users change their password
 	"admin_adhoc"; "admin_shell"; -- prosodyctl adduser/passwd/deluser and shell use the admin socket
 	"http"; "appliance_health"; -- loopback-only health endpoint for Docker's HEALTHCHECK
@@ -33,7 +37,7 @@ c2s_direct_tls_ports = { 5223 }
 s2s_ports = { 5269 }
 http_ports = { 5280 }
 http_interfaces = { "127.0.0.1" }
-https_ports = { }
+https_ports = { } -- 5281 with XMPP_HTTPS (generated)
 
 limits = {
 	c2s = { rate = "10kb/s" };

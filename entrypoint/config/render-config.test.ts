@@ -1,14 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { loadSettings } from "../settings.js";
+import { certificateNames } from "../certificate-names.js";
 import { renderConfig } from "./render-config.js";
 
 const certificates = new Map([
   ["example.org", { certPath: "/le/archive/example.org/fullchain3.pem", keyPath: "/le/archive/example.org/privkey3.pem" }],
   ["example.net", { certPath: "/data/self-signed/example.net.crt", keyPath: "/data/self-signed/example.net.key" }],
+  ...["conference", "upload", "proxy"].flatMap((sub) =>
+    ["example.org", "example.net"].map((domain): [string, { certPath: string; keyPath: string }] => [
+      `${sub}.${domain}`,
+      { certPath: `/le/archive/${domain}/fullchain3.pem`, keyPath: `/le/archive/${domain}/privkey3.pem` },
+    ]),
+  ),
 ]);
 
+/** Renders with a certificate for every name the settings need, as main.ts resolves them. */
 function render(env: Record<string, string>, ipv6 = true) {
-  return renderConfig({ settings: loadSettings({ XMPP_DOMAINS: "example.org,example.net", ...env }), ipv6, certificates });
+  const settings = loadSettings({ XMPP_DOMAINS: "example.org,example.net", ...env });
+  const needed = new Map(certificateNames(settings).map((name) => [name, certificates.get(name)!]));
+  return renderConfig({ settings, ipv6, certificates: needed });
 }
 
 describe("renderConfig", () => {
@@ -20,12 +30,36 @@ describe("renderConfig", () => {
     expect(hosts).toContain('VirtualHost "example.net"\n    ssl = { certificate = "/data/self-signed/example.net.crt"');
   });
 
+  it("should write each domain's components after its VirtualHost, each with its certificate", () => {
+    const { hosts } = render({});
+    const order = ["example.org", "conference.example.org", "upload.example.org", "proxy.example.org", "example.net", "conference.example.net"]
+      .map((name) => hosts.search(new RegExp(`^(VirtualHost|Component) "${name.replace(/\./g, "\\.")}"`, "m")));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
+    expect(hosts).toContain('Component "conference.example.org" "muc"\n    ssl = { certificate = "/le/archive/example.org/fullchain3.pem"');
+  });
+
+  it("should add the service modules to each VirtualHost on top of the image's list", () => {
+    expect(render({}).hosts).toContain('    modules_enabled = { "websocket", "bosh", "http_altconnect", "cloud_notify" }\n');
+    expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no" }).hosts).not.toMatch(/^VirtualHost[^\n]*\n[^\n]*\n    modules_enabled/m);
+    expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no" }).hosts).toMatch(/^VirtualHost "example.org"\n    ssl = [^\n]*\n\n/m);
+  });
+
+  it("should leave out the components that are turned off", () => {
+    const { hosts, certificateLinks } = render({ XMPP_MUC: "no", XMPP_UPLOAD: "no", XMPP_PROXY65: "no" });
+    expect(hosts).not.toContain("Component");
+    expect(certificateLinks.map((l) => l.name)).toEqual(["example.org", "example.net"]);
+  });
+
   it("should give each domain its certificate for direct TLS with SNI too, through the certificate directory", () => {
     const { global, certificateLinks } = render({});
     expect(global).toContain('certificates = "/run/prosody-appliance/certs"');
-    expect(certificateLinks).toEqual([
+    expect(certificateLinks.slice(0, 2)).toEqual([
       { name: "example.org", certPath: "/le/archive/example.org/fullchain3.pem", keyPath: "/le/archive/example.org/privkey3.pem" },
-      { name: "example.net", certPath: "/data/self-signed/example.net.crt", keyPath: "/data/self-signed/example.net.key" },
+      { name: "conference.example.org", certPath: "/le/archive/example.org/fullchain3.pem", keyPath: "/le/archive/example.org/privkey3.pem" },
+    ]);
+    expect(certificateLinks.map((l) => l.name)).toEqual([
+      "example.org", "conference.example.org", "upload.example.org", "proxy.example.org",
+      "example.net", "conference.example.net", "upload.example.net", "proxy.example.net",
     ]);
   });
 
@@ -55,5 +89,8 @@ describe("renderConfig", () => {
     expect(() =>
       renderConfig({ settings: loadSettings({ XMPP_DOMAINS: "example.com" }), ipv6: true, certificates }),
     ).toThrow("no certificate for the primary domain example.com");
+    expect(() =>
+      renderConfig({ settings: loadSettings({ XMPP_DOMAINS: "example.org", XMPP_MUC_SUBDOMAIN: "rooms" }), ipv6: true, certificates }),
+    ).toThrow("no certificate for rooms.example.org");
   });
 });

@@ -1,6 +1,13 @@
 import type { CertificateFiles } from "../certificates/check-certificate.js";
 import type { Settings } from "../settings.js";
 import { luaAssignments, luaString, luaValue, type LuaValue } from "./lua.js";
+import { fileSharing } from "./services/file-sharing.js";
+import { fileTransferProxy } from "./services/file-transfer-proxy.js";
+import { groupChat } from "./services/group-chat.js";
+import { registration } from "./services/registration.js";
+import { serverInfo } from "./services/server-info.js";
+import type { ComponentSection, ServiceFragment } from "./services/service-fragment.js";
+import { webConnections } from "./services/web-connections.js";
 
 export interface ConfigInput {
   settings: Settings;
@@ -32,6 +39,23 @@ function sslFor(files: CertificateFiles): LuaValue {
   return { certificate: files.certPath, key: files.keyPath };
 }
 
+/** Each capability's part of the configuration, in the order they are written. */
+const SERVICES = [webConnections, registration, serverInfo, groupChat, fileSharing, fileTransferProxy];
+
+function filesFor(certificates: ReadonlyMap<string, CertificateFiles>, name: string): CertificateFiles {
+  const files = certificates.get(name);
+  if (!files) throw new Error(`no certificate for ${name}`);
+  return files;
+}
+
+function indented(entries: Array<[string, LuaValue]>): string {
+  return entries.map(([name, value]) => `    ${name} = ${luaValue(value)}\n`).join("");
+}
+
+function componentSection(component: ComponentSection, files: CertificateFiles): string {
+  return `Component ${luaString(component.name)} ${luaString(component.module)}\n${indented([["ssl", sslFor(files)], ...component.options])}`;
+}
+
 /** The Prosody configuration that follows from the settings. Pure: same input, same text. */
 export function renderConfig({ settings, ipv6, certificates }: ConfigInput): RenderedConfig {
   const primary = settings.domains[0]!;
@@ -53,11 +77,20 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
   if (!settings.federation) {
     global.push(["s2s_ports", []], ["modules_disabled", ["s2s", "dialback"]]);
   }
+  const fragments: ServiceFragment[] = SERVICES.map((service) => service(settings));
+  for (const fragment of fragments) global.push(...(fragment.global ?? []));
+  const hostModules = fragments.flatMap((f) => f.hostModules ?? []);
+  const hostOptions = fragments.flatMap((f) => f.hostOptions ?? []);
 
   const hosts = settings.domains.map((domain) => {
-    const files = certificates.get(domain);
-    if (!files) throw new Error(`no certificate for ${domain}`);
-    return `VirtualHost ${luaString(domain)}\n    ssl = ${luaValue(sslFor(files))}\n`;
+    const host: Array<[string, LuaValue]> = [["ssl", sslFor(filesFor(certificates, domain))], ...hostOptions];
+    // Added to the image's global modules_enabled, not replacing it.
+    if (hostModules.length > 0) host.push(["modules_enabled", hostModules]);
+    const components = fragments.flatMap((f) => f.components?.(domain) ?? []);
+    return [
+      `VirtualHost ${luaString(domain)}\n${indented(host)}`,
+      ...components.map((c) => componentSection(c, filesFor(certificates, c.name))),
+    ].join("\n");
   });
 
   return {

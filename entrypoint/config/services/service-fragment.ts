@@ -1,0 +1,17 @@
+import type { LuaValue } from "../lua.js";
+
+export interface ComponentSection {
+  name: string;
+  module: string;
+  options: Array<[string, LuaValue]>;
+}
+
+/** What one capability adds to the generated configuration. */
+export interface ServiceFragment {
+  global?: Array<[string, LuaValue]>;
+  /** Modules every VirtualHost loads on top of the image's list. */
+  hostModules?: string[];
+  hostOptions?: Array<[string, LuaValue]>;
+  /** Components of one hosted domain, written after its VirtualHost. */
+  components?: (domain: string) => ComponentSection[];
+}

@@ -1,0 +1,42 @@
+import type { Settings } from "../../settings.js";
+import { OPEN_REGISTRATIONS_PER_IP_PER_HOUR } from "./registration.js";
+
+const PRIVATE_OR_LOOPBACK = /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|::1$|f[cd][0-9a-f]{2}:|fe80:|localhost$)/i;
+
+/**
+ * Settings that parse but leave a service unable to work as a user expects: said at every
+ * start, naming the variable and what to do, never a silent half-working service.
+ */
+export function serviceWarnings(settings: Settings): string[] {
+  const warnings: string[] = [];
+  if (settings.upload && !settings.https) {
+    warnings.push(
+      "XMPP_UPLOAD=yes needs XMPP_HTTPS=yes (files are shared over HTTPS): file sharing is OFF. Set XMPP_HTTPS=yes, or XMPP_UPLOAD=no to silence this.",
+    );
+  }
+  if (settings.proxy65 && PRIVATE_OR_LOOPBACK.test(settings.proxy65Address)) {
+    warnings.push(
+      `XMPP_PROXY65_ADDRESS=${settings.proxy65Address} is a loopback or private address: clients outside that network cannot reach the file-transfer proxy and transfers through it will fail. Give the public name or address of this host.`,
+    );
+  }
+  if (uploadQuotaBelowLimit(settings)) {
+    warnings.push(
+      `XMPP_UPLOAD_DAILY_QUOTA (${settings.uploadDailyQuota} bytes) is less than XMPP_UPLOAD_SIZE_LIMIT (${settings.uploadSizeLimit} bytes): files between the two sizes can never be shared.`,
+    );
+  }
+  if (settings.https && settings.trustedProxies.length > 0 && settings.publicUrl === "") {
+    warnings.push(
+      "XMPP_TRUSTED_PROXIES is set but XMPP_PUBLIC_URL is not: web clients and uploads are given https://<name>:5281 URLs, not your proxy's. Set XMPP_PUBLIC_URL to the address the proxy serves.",
+    );
+  }
+  if (settings.registration === "open") {
+    warnings.push(
+      `WARNING: XMPP_REGISTRATION=open: ANYONE can create accounts on ${settings.domains.join(", ")} (at most ${OPEN_REGISTRATIONS_PER_IP_PER_HOUR} per IP address per hour). Open servers attract spammers; XMPP_REGISTRATION=invite lets only people you invite in.`,
+    );
+  }
+  return warnings;
+}
+
+function uploadQuotaBelowLimit(settings: Settings): boolean {
+  return settings.upload && settings.https && settings.uploadDailyQuota < settings.uploadSizeLimit;
+}

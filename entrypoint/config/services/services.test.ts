@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { loadSettings } from "../../settings.js";
+import { fileSharing } from "./file-sharing.js";
+import { fileTransferProxy } from "./file-transfer-proxy.js";
+import { groupChat } from "./group-chat.js";
+import { registration } from "./registration.js";
+import { serverInfo } from "./server-info.js";
+import { serviceWarnings } from "./service-warnings.js";
+import { webConnections } from "./web-connections.js";
+
+const settingsWith = (env: Record<string, string> = {}) => loadSettings({ XMPP_DOMAINS: "example.org", ...env });
+
+describe("group chat", () => {
+  it("should give each domain a MUC with its archive, rooms created by its own users", () => {
+    expect(groupChat(settingsWith()).components!("example.org")).toEqual([
+      {
+        name: "conference.example.org",
+        module: "muc",
+        options: [
+          ["name", "Group chats on example.org"],
+          ["modules_enabled", ["muc_mam"]],
+          ["restrict_room_creation", "local"],
+          ["muc_room_default_persistent", true],
+        ],
+      },
+    ]);
+    expect(groupChat(settingsWith({ XMPP_MUC_SUBDOMAIN: "groups" })).components!("example.net")[0]!.name).toBe("groups.example.net");
+    expect(groupChat(settingsWith({ XMPP_MUC: "no" }))).toEqual({});
+  });
+});
+
+describe("file sharing", () => {
+  it("should pass the size limit, daily quota and expiry in bytes and seconds", () => {
+    const [component] = fileSharing(settingsWith({ XMPP_UPLOAD_SIZE_LIMIT: "20M", XMPP_UPLOAD_DAILY_QUOTA: "1G", XMPP_UPLOAD_EXPIRES_AFTER: "30d" })).components!("example.org");
+    expect(component).toEqual({
+      name: "upload.example.org",
+      module: "http_file_share",
+      options: [
+        ["name", "File sharing on example.org"],
+        ["http_file_share_size_limit", 20 * 1024 * 1024],
+        ["http_file_share_daily_quota", 1024 ** 3],
+        ["http_file_share_expires_after", 30 * 86_400],
+      ],
+    });
+  });
+
+  it("should give each domain its own path under a public URL", () => {
+    const [component] = fileSharing(settingsWith({ XMPP_PUBLIC_URL: "https://xmpp.example.org" })).components!("example.org");
+    expect(component!.options).toContainEqual(["http_paths", { file_share: "/file_share/upload.example.org" }]);
+  });
+
+  it("should be off without HTTPS", () => {
+    expect(fileSharing(settingsWith({ XMPP_HTTPS: "no" }))).toEqual({});
+    expect(fileSharing(settingsWith({ XMPP_UPLOAD: "no" }))).toEqual({});
+  });
+});
+
+describe("file transfer proxy", () => {
+  it("should listen on one port and tell clients the domain, or the address set", () => {
+    const proxy = fileTransferProxy(settingsWith());
+    expect(proxy.global).toEqual([["proxy65_ports", [5000]]]);
+    expect(proxy.components!("example.net")[0]!.options).toContainEqual(["proxy65_address", "example.net"]);
+    const moved = fileTransferProxy(settingsWith({ XMPP_PROXY65_ADDRESS: "203.0.113.7", XMPP_PROXY65_PORT: "7777" }));
+    expect(moved.global).toEqual([["proxy65_ports", [7777]]]);
+    expect(moved.components!("example.net")[0]!.options).toContainEqual(["proxy65_address", "203.0.113.7"]);
+    expect(fileTransferProxy(settingsWith({ XMPP_PROXY65: "no" }))).toEqual({});
+  });
+});
+
+describe("web connections", () => {
+  it("should open 5281 with websocket, BOSH and host-meta, trusting loopback and the proxies given", () => {
+    expect(webConnections(settingsWith({ XMPP_TRUSTED_PROXIES: "172.18.0.0/16" }))).toEqual({
+      global: [
+        ["https_ports", [5281]],
+        ["trusted_proxies", ["127.0.0.1", "::1", "172.18.0.0/16"]],
+      ],
+      hostModules: ["websocket", "bosh", "http_altconnect"],
+      hostOptions: [],
+    });
+  });
+
+  it("should advertise every service under the public URL and answer for its host", () => {
+    expect(webConnections(settingsWith({ XMPP_PUBLIC_URL: "https://xmpp.example.org/chat/" })).global).toEqual(
+      expect.arrayContaining([
+        ["http_external_url", "https://xmpp.example.org/chat/"],
+        ["http_host", "xmpp.example.org"],
+        ["http_default_host", "xmpp.example.org"],
+      ]),
+    );
+  });
+
+  it("should close 5281 when HTTPS is off", () => {
+    expect(webConnections(settingsWith({ XMPP_HTTPS: "no" }))).toEqual({ global: [["https_ports", []]] });
+  });
+});
+
+describe("registration", () => {
+  it("should refuse in-band registration when closed", () => {
+    expect(registration(settingsWith())).toEqual({ global: [["allow_registration", false]] });
+  });
+
+  it("should admit only invite tokens in invite mode", () => {
+    expect(registration(settingsWith({ XMPP_REGISTRATION: "invite" }))).toEqual({
+      global: [
+        ["allow_registration", false],
+        ["registration_invite_only", true],
+      ],
+      hostModules: ["invites", "invites_register", "invites_adhoc"],
+    });
+  });
+
+  it("should throttle open registration per IP address", () => {
+    expect(registration(settingsWith({ XMPP_REGISTRATION: "open" })).global).toEqual([
+      ["allow_registration", true],
+      ["registration_throttle_max", 3],
+      ["registration_throttle_period", 3_600],
+    ]);
+  });
+});
+
+describe("server info", () => {
+  it("should publish the contact addresses and turn push on", () => {
+    expect(serverInfo(settingsWith({ XMPP_ADMINS: "alice@example.org", XMPP_CONTACT_ABUSE: "mailto:abuse@example.org" }))).toEqual({
+      global: [["contact_info", { abuse: ["mailto:abuse@example.org"], admin: ["xmpp:alice@example.org"], support: ["xmpp:alice@example.org"] }]],
+      hostModules: ["cloud_notify"],
+    });
+    expect(serverInfo(settingsWith({ XMPP_PUSH: "no" }))).toEqual({ global: [["contact_info", {}]], hostModules: [] });
+  });
+});
+
+describe("service warnings", () => {
+  it("should say nothing for the defaults", () => {
+    expect(serviceWarnings(settingsWith())).toEqual([]);
+  });
+
+  it("should say that file sharing is off without HTTPS", () => {
+    expect(serviceWarnings(settingsWith({ XMPP_HTTPS: "no" }))).toEqual([
+      "XMPP_UPLOAD=yes needs XMPP_HTTPS=yes (files are shared over HTTPS): file sharing is OFF. Set XMPP_HTTPS=yes, or XMPP_UPLOAD=no to silence this.",
+    ]);
+  });
+
+  it.each(["127.0.0.1", "192.168.1.10", "172.17.0.2", "localhost"])("should warn that clients cannot reach the proxy at %s", (address) => {
+    expect(serviceWarnings(settingsWith({ XMPP_PROXY65_ADDRESS: address }))).toEqual([
+      `XMPP_PROXY65_ADDRESS=${address} is a loopback or private address: clients outside that network cannot reach the file-transfer proxy and transfers through it will fail. Give the public name or address of this host.`,
+    ]);
+  });
+
+  it("should warn about a daily quota below the size limit, and proxies without a public URL", () => {
+    expect(serviceWarnings(settingsWith({ XMPP_UPLOAD_DAILY_QUOTA: "10M" }))[0]).toContain("XMPP_UPLOAD_DAILY_QUOTA (10485760 bytes) is less than XMPP_UPLOAD_SIZE_LIMIT (104857600 bytes)");
+    expect(serviceWarnings(settingsWith({ XMPP_TRUSTED_PROXIES: "10.0.0.1" }))[0]).toContain("XMPP_TRUSTED_PROXIES is set but XMPP_PUBLIC_URL is not");
+  });
+
+  it("should warn loudly about open registration", () => {
+    expect(serviceWarnings(settingsWith({ XMPP_REGISTRATION: "open" }))).toEqual([
+      "WARNING: XMPP_REGISTRATION=open: ANYONE can create accounts on example.org (at most 3 per IP address per hour). Open servers attract spammers; XMPP_REGISTRATION=invite lets only people you invite in.",
+    ]);
+  });
+});
