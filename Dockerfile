@@ -52,6 +52,7 @@ RUN groupadd --system --gid 101 prosody \
 COPY server/prosody.cfg.lua /etc/prosody/prosody.cfg.lua
 COPY server/modules/ /usr/local/lib/prosody-appliance/prosody-modules/
 COPY server/healthcheck.lua /usr/local/bin/appliance-healthcheck
+COPY server/appliance-invite /usr/local/bin/appliance-invite
 COPY --from=builder /src/dist/entrypoint.cjs /usr/local/lib/prosody-appliance/entrypoint.cjs
 # The entrypoint starts from a V8 startup snapshot (entrypoint/snapshot.ts says why). A snapshot
 # only loads into the Node and the V8 flags that built it: built here, with the ENTRYPOINT's flags.

@@ -16,6 +16,8 @@ module:provides("http", {
 	name = "health";
 	route = {
 		GET = function(event)
+			-- Every HTTP route is served on every HTTP port: keep this one off the public 5281.
+			if event.request.secure then return 404; end
 			event.response.headers.content_type = "text/plain";
 			event.response.headers.cache_control = "no-store";
 			if not prosody.hosts[module.host] then
