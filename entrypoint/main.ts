@@ -2,7 +2,7 @@ import { ConfigError } from "./errors.js";
 import { log, setLogLevel, step } from "./log.js";
 import { PATHS } from "./paths.js";
 import { loadSettings, type Settings } from "./settings.js";
-import { certificateNames } from "./certificate-names.js";
+import { certificateNames, publicHttpsName } from "./certificate-names.js";
 import { canListenOnIpv6 } from "./detect-ipv6.js";
 import { prepareDataDir } from "./prepare-data-dir.js";
 import { chooseMounted, describeCertificate, resolveCertificates, type ServedCertificate } from "./certificates/resolve-certificates.js";
@@ -62,7 +62,13 @@ async function main(): Promise<number> {
     names,
     certsDir: settings.certsDir,
     certsGid,
-    topology: { primary: settings.domains[0]!, federation: settings.federation },
+    topology: {
+      primary: settings.domains[0]!,
+      federation: settings.federation,
+      domains: settings.domains,
+      https: settings.https,
+      httpsOnly: [publicHttpsName(settings)].filter((name): name is string => name !== undefined),
+    },
     served: resolution.served,
     prosody: {
       writeConfig: (served) => writeConfig(configFor(settings, ipv6, served)),

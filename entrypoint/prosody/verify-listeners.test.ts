@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { ProbedCertificate, ProbeOptions } from "./probe-served-certificate.js";
-import { probesFor, verifyListeners, type VerifyBudget } from "./verify-listeners.js";
+import { describeProbe, probesFor, verifyListeners, type VerifyBudget } from "./verify-listeners.js";
 
-const topology = { primary: "example.org", federation: true };
+// HTTPS off here: the tests of the retry logic count the XMPP listeners' probes.
+const topology = { primary: "example.org", federation: true, domains: ["example.org", "example.net"], https: false, httpsOnly: [] };
 const NEW = { serial: "02", fingerprint256: "NEW" };
 const OLD = { serial: "01", fingerprint256: "OLD" };
 const budget: VerifyBudget = { switchMs: 100, answerMs: 400, firstAttemptMs: 20, retryDelayMs: 5 };
@@ -37,6 +38,32 @@ describe("probesFor", () => {
       { port: 5222, mode: "starttls", domain: "example.net", sni: true },
       { port: 5223, mode: "direct-tls", domain: "example.net", sni: true },
     ]);
+  });
+});
+
+describe("probesFor with HTTPS and components", () => {
+  const full = { ...topology, https: true, httpsOnly: ["xmpp.example.org"] };
+
+  it("should reach the primary domain on 5281 too, with and without SNI", () => {
+    expect(probesFor("example.org", full).filter((p) => p.port === 5281)).toEqual([
+      { port: 5281, mode: "direct-tls", domain: "example.org", sni: true },
+      { port: 5281, mode: "direct-tls", domain: "example.org", sni: false },
+    ]);
+  });
+
+  it("should reach a component where servers and browsers reach it: s2s and HTTPS", () => {
+    expect(probesFor("upload.example.org", full)).toEqual([
+      { port: 5269, mode: "s2s-starttls", domain: "upload.example.org", sni: true },
+      { port: 5281, mode: "direct-tls", domain: "upload.example.org", sni: true },
+    ]);
+  });
+
+  it("should reach the public HTTPS name on 5281 only", () => {
+    expect(probesFor("xmpp.example.org", full)).toEqual([{ port: 5281, mode: "direct-tls", domain: "xmpp.example.org", sni: true }]);
+  });
+
+  it("should name the HTTPS listener in problems", () => {
+    expect(describeProbe({ port: 5281, mode: "direct-tls", domain: "example.org", sni: false })).toBe("5281 HTTPS without SNI");
   });
 });
 

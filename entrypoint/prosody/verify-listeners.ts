@@ -9,7 +9,16 @@ export interface ListenerTopology {
   primary: string;
   /** Without federation there is no s2s listener to verify. */
   federation: boolean;
+  /** The hosted domains, which clients log in to on 5222/5223; components are reached over s2s and HTTPS. */
+  domains: readonly string[];
+  /** Whether 5281 is open (XMPP_HTTPS). */
+  https: boolean;
+  /** Names only the HTTPS listener serves (XMPP_PUBLIC_URL's host): not a Prosody host. */
+  httpsOnly: readonly string[];
 }
+
+const isDomain = (name: string, { domains }: ListenerTopology) => domains.includes(name);
+const isProsodyHost = (name: string, { httpsOnly }: ListenerTopology) => !httpsOnly.includes(name);
 
 type ProbeMethod = Pick<ProbeOptions, "mode" | "sni">;
 
@@ -18,13 +27,16 @@ type ProbeMethod = Pick<ProbeOptions, "mode" | "sni">;
  * listener added there does not compile until it says here how it is verified.
  */
 const PROBE_METHODS: { [listener in keyof typeof LISTENERS]: (name: string, topology: ListenerTopology) => ProbeMethod[] } = {
-  c2s: () => [{ mode: "starttls", sni: true }],
-  c2sDirectTls: (name, { primary }) => [
-    { mode: "direct-tls", sni: true },
-    ...(name === primary ? [{ mode: "direct-tls", sni: false } as const] : []),
-  ],
-  s2s: (_name, { federation }) => (federation ? [{ mode: "s2s-starttls", sni: true }] : []),
+  c2s: (name, topology) => (isDomain(name, topology) ? [{ mode: "starttls", sni: true }] : []),
+  c2sDirectTls: (name, topology) => (isDomain(name, topology) ? withoutSniForPrimary(name, topology) : []),
+  s2s: (name, topology) => (topology.federation && isProsodyHost(name, topology) ? [{ mode: "s2s-starttls", sni: true }] : []),
+  https: (name, topology) => (topology.https ? withoutSniForPrimary(name, topology) : []),
 };
+
+/** Direct TLS by name, and for the primary also without one: that is the default certificate. */
+function withoutSniForPrimary(name: string, { primary }: ListenerTopology): ProbeMethod[] {
+  return [{ mode: "direct-tls", sni: true }, ...(name === primary ? [{ mode: "direct-tls", sni: false } as const] : [])];
+}
 
 /** Every way a client or server can reach `name`'s certificate. */
 export function probesFor(name: string, topology: ListenerTopology): ProbeOptions[] {
@@ -34,7 +46,8 @@ export function probesFor(name: string, topology: ListenerTopology): ProbeOption
 }
 
 export function describeProbe(probe: ProbeOptions): string {
-  const how = probe.mode === "direct-tls" ? `direct TLS${probe.sni ? "" : " without SNI"}` : probe.mode === "starttls" ? "STARTTLS" : "s2s STARTTLS";
+  const tls = probe.port === LISTENERS.https ? "HTTPS" : "direct TLS";
+  const how = probe.mode === "direct-tls" ? `${tls}${probe.sni ? "" : " without SNI"}` : probe.mode === "starttls" ? "STARTTLS" : "s2s STARTTLS";
   return `${probe.port} ${how}`;
 }
 

@@ -83,7 +83,7 @@ function renewalServing(listener?: Parameters<typeof fakeProsody>[1]) {
     names: [NAME],
     certsDir: letsencrypt,
     certsGid: CERTS_GID,
-    topology: { primary: NAME, federation: true },
+    topology: { primary: NAME, federation: true, domains: [NAME], https: true, httpsOnly: [] },
     served,
     prosody,
     debounceMs: DEBOUNCE_MS,
@@ -121,6 +121,8 @@ describe("Renewal", () => {
       "5223 direct-tls sni=true",
       "5223 direct-tls sni=false",
       "5269 s2s-starttls sni=true",
+      "5281 direct-tls sni=true",
+      "5281 direct-tls sni=false",
     ]);
     expect(logged).toEqual([
       `appliance info  certificate for ${NAME} renewed: serial ${first.serial} -> ${next.serial}, expires ${renewal.current.get(NAME)!.notAfter.toISOString()} (${letsencrypt}/live/${NAME}/fullchain.pem, group-fix)`,
