@@ -1,8 +1,8 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { generateRsaKeyPem } from "./issue-certificate.js";
-import { resolveCertificates } from "./resolve-certificates.js";
+import { resolveCertificates, warnSelfSigned } from "./resolve-certificates.js";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
 import { makeTempDir } from "../../test-support/file-fixtures.js";
 import { issueLeaf } from "../../test-support/test-ca.js";
@@ -78,5 +78,21 @@ describe("resolveCertificates (needs root, as in CI)", () => {
     const renewed = resolve(issued.served);
     expect(renewed.changed).toEqual(["example.org"]);
     expect(renewed.served.get("example.org")!.files.keyPath).toBe(join(letsencrypt, "archive/example.org/privkey2.pem"));
+  });
+});
+
+describe("warnSelfSigned", () => {
+  it("should list every uncovered name once, with the certbot command for every name the server uses", () => {
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      const spy = vi.spyOn(stream, "write").mockImplementation(((chunk: string | Uint8Array) => (lines.push(String(chunk).trimEnd()), true)) as typeof stream.write);
+      cleanups.push(() => spy.mockRestore());
+    }
+    warnSelfSigned(["conference.example.org", "upload.example.org"], "/etc/letsencrypt", ["example.org", "conference.example.org", "upload.example.org"]);
+    warnSelfSigned([], "/etc/letsencrypt", ["example.org"]);
+    for (const cleanup of cleanups.splice(0)) cleanup();
+    expect(lines).toEqual([
+      "appliance warn  WARNING: no valid certificate in /etc/letsencrypt covers conference.example.org, upload.example.org: serving a SELF-SIGNED certificate (kept in /var/lib/prosody/self-signed). Clients will warn and other servers will refuse to federate. Mount your Let's Encrypt directory whole, e.g. -v /etc/letsencrypt:/etc/letsencrypt:ro, or set XMPP_CERTS_DIR. One certificate for every name this server uses: certbot certonly --standalone -d example.org -d conference.example.org -d upload.example.org",
+    ]);
   });
 });

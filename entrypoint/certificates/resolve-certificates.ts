@@ -116,13 +116,22 @@ export function resolveCertificates(
   return resolution;
 }
 
-/** Said at startup and at every periodic re-check while it holds, so it cannot be missed. */
-export function warnSelfSigned(names: string[], certsDir: string): void {
+/** The certbot command that gets one certificate covering every name (port 80 must reach certbot). */
+export function certbotCommand(allNames: readonly string[]): string {
+  return `certbot certonly --standalone ${allNames.map((name) => `-d ${name}`).join(" ")}`;
+}
+
+/**
+ * Said at startup and at every periodic re-check while it holds, so it cannot be missed: one
+ * line listing every uncovered name once, with the command that covers all names at once.
+ */
+export function warnSelfSigned(names: string[], certsDir: string, allNames: readonly string[] = names): void {
   if (names.length === 0) return;
   log(
     "warn",
     `WARNING: no valid certificate in ${certsDir} covers ${names.join(", ")}: serving a SELF-SIGNED certificate ` +
       `(kept in ${PATHS.selfSignedDir}). Clients will warn and other servers will refuse to federate. ` +
-      `Mount your Let's Encrypt directory whole, e.g. -v /etc/letsencrypt:/etc/letsencrypt:ro, or set XMPP_CERTS_DIR.`,
+      `Mount your Let's Encrypt directory whole, e.g. -v /etc/letsencrypt:/etc/letsencrypt:ro, or set XMPP_CERTS_DIR. ` +
+      `One certificate for every name this server uses: ${certbotCommand(allNames)}`,
   );
 }

@@ -136,7 +136,7 @@ export class Renewal {
   warnAboutServed(): void {
     const now = this.now();
     const selfSigned = [...this.served.values()].filter((c) => c.source === "self-signed").map((c) => c.name);
-    warnSelfSigned(selfSigned, this.options.certsDir);
+    warnSelfSigned(selfSigned, this.options.certsDir, this.options.names);
     for (const cert of this.served.values()) {
       if (cert.source !== "mounted") continue;
       if (expiryWarningDue(cert, now, this.expiryWarned) !== undefined) {
