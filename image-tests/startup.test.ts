@@ -27,7 +27,13 @@ describe("a container started with only XMPP_DOMAINS", () => {
     for (const stepName of ["load settings", "detect IPv6", "find certificates", "check your conf.d", "prepare data volume", "certs group", "grant key access", "write Prosody config", "start Prosody", "watch certificates"]) {
       expect(logs).toMatch(new RegExp(`appliance info  ${stepName}.* \\(\\d+ ms\\)`));
     }
-    expect(logs).toContain("WARNING: no valid certificate in /etc/letsencrypt covers example.org: serving a SELF-SIGNED certificate");
+    expect(logs).toContain(
+      "WARNING: no valid certificate in /etc/letsencrypt covers example.org, conference.example.org, upload.example.org, proxy.example.org: serving a SELF-SIGNED certificate",
+    );
+    expect(logs.match(/WARNING: no valid certificate/g)).toHaveLength(1);
+    expect(logs).toContain(
+      "One certificate for every name this server uses: certbot certonly --standalone -d example.org -d conference.example.org -d upload.example.org -d proxy.example.org\n",
+    );
     expect(logs).toContain("Hello and welcome to Prosody version 13");
   });
 
@@ -42,12 +48,35 @@ describe("a container started with only XMPP_DOMAINS", () => {
     expect(after.serial).toBe(before.serial);
   });
 
-  it("should write a config that prosodyctl check config passes", async () => {
+  it("should write a config that prosodyctl check config passes, with no feature missing on any domain", async () => {
     await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org, example.net" } });
     const check = await appliance.exec(["prosodyctl", "check", "config"]);
     expect(check.stdout).toContain("All checks passed");
+    expect(check.stdout).not.toMatch(/missing|\(!\)/i);
     expect(check.exitCode).toBe(0);
     expect((await appliance.exec(["prosodyctl", "check", "certs"])).exitCode).toBe(0);
+
+    const features = await appliance.exec(["prosodyctl", "check", "features"]);
+    expect(features.exitCode, features.stdout).toBe(0);
+    expect(features.stdout).not.toContain("(!)");
+    for (const domain of ["example.org", "example.net"]) {
+      const report = features.stdout.slice(features.stdout.indexOf(`\n${domain}\n`));
+      for (const feature of ["Basic functionality", "Multi-device messaging and data synchronization", "Mobile optimizations", "Web connections", "User profiles", "Blocking", "Push notifications", "File sharing", "Group chats"]) {
+        expect(report, `${domain}: ${feature}`).toMatch(new RegExp(`\\tOK\\t${feature}\\n`));
+      }
+    }
+  });
+
+  it("should serve each name its certificate on HTTPS (5281), the primary's to clients without SNI", async () => {
+    await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org, example.net" } });
+    const on5281 = (domain: string, sni = true) => servedCertificate({ port: appliance.port(5281), mode: "direct-tls", domain, sni });
+    for (const name of ["example.org", "example.net", "upload.example.org", "upload.example.net", "conference.example.org"]) {
+      const served = await on5281(name);
+      expect(served.subjectAltName, name).toBe(`DNS:${name}`);
+      const onXmpp = await servedCertificate({ port: appliance.port(5269), mode: "s2s-starttls", domain: name, sni: true });
+      expect(onXmpp.serial, `${name} on 5269 and 5281`).toBe(served.serial);
+    }
+    expect((await on5281("example.org", false)).subjectAltName).toBe("DNS:example.org");
   });
 
   it("should report healthy to Docker without logging a line per probe", async () => {

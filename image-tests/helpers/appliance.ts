@@ -4,7 +4,8 @@ import { containerLogs, execIn, type ExecResult } from "../../test-support/conta
 import { IMAGE, TEST_LABELS, docker } from "../../test-support/docker-engine.js";
 import { waitFor } from "../../test-support/wait-for.js";
 
-const XMPP_PORTS = Object.values(LISTENERS);
+// Every TLS listener, and the file-transfer proxy's default port (XMPP_PROXY65_PORT), which has no TLS.
+const XMPP_PORTS = [...Object.values(LISTENERS), 5000];
 
 export interface ApplianceOptions {
   /** Another image than the one under test, e.g. an earlier commit's (imageAtRef). */
