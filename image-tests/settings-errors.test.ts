@@ -27,6 +27,15 @@ describe("bad settings", () => {
     expect(logs).toContain("XMPP_LOGLEVEL is not a known setting. Did you mean XMPP_LOG_LEVEL?");
   });
 
+  it("should end the container with 78 for bad service settings, naming each with what is accepted", async () => {
+    const { code, logs } = await exitOf({ XMPP_DOMAINS: "example.org", XMPP_REGISTRATION: "invites", XMPP_UPLOAD_SIZE_LIMIT: "lots", XMPP_PROXY65_PORT: "5281" });
+    expect(code).toBe(78);
+    expect(logs).toContain('XMPP_REGISTRATION="invites" is invalid: "invites" is not one of them. Accepted: closed, invite or open, e.g. XMPP_REGISTRATION=invite.');
+    expect(logs).toContain('XMPP_UPLOAD_SIZE_LIMIT="lots" is invalid: "lots" is not a size. Accepted: a size from 1K to 1024G');
+    expect(logs).toContain('XMPP_PROXY65_PORT="5281" is invalid: 5281 is already used by another service.');
+    expect(logs).not.toContain("Hello and welcome to Prosody");
+  });
+
   it("should end the container with 78 when a _FILE variable points nowhere", async () => {
     const { code, logs } = await exitOf({ XMPP_DOMAINS_FILE: "/run/secrets/xmpp_domains" });
     expect(code).toBe(78);

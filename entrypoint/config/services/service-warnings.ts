@@ -14,6 +14,9 @@ export function serviceWarnings(settings: Settings): string[] {
       "XMPP_UPLOAD=yes needs XMPP_HTTPS=yes (files are shared over HTTPS): file sharing is OFF. Set XMPP_HTTPS=yes, or XMPP_UPLOAD=no to silence this.",
     );
   }
+  if (!settings.https && (settings.publicUrl !== "" || settings.trustedProxies.length > 0)) {
+    warnings.push("XMPP_PUBLIC_URL and XMPP_TRUSTED_PROXIES apply to HTTPS, which XMPP_HTTPS=no turns off: they are ignored.");
+  }
   if (settings.proxy65 && PRIVATE_OR_LOOPBACK.test(settings.proxy65Address)) {
     warnings.push(
       `XMPP_PROXY65_ADDRESS=${settings.proxy65Address} is a loopback or private address: clients outside that network cannot reach the file-transfer proxy and transfers through it will fail. Give the public name or address of this host.`,

@@ -139,6 +139,12 @@ describe("service warnings", () => {
     ]);
   });
 
+  it("should say that the public URL and proxies are ignored without HTTPS", () => {
+    expect(serviceWarnings(settingsWith({ XMPP_HTTPS: "no", XMPP_UPLOAD: "no", XMPP_PUBLIC_URL: "https://xmpp.example.org" }))).toEqual([
+      "XMPP_PUBLIC_URL and XMPP_TRUSTED_PROXIES apply to HTTPS, which XMPP_HTTPS=no turns off: they are ignored.",
+    ]);
+  });
+
   it.each(["127.0.0.1", "192.168.1.10", "172.17.0.2", "localhost"])("should warn that clients cannot reach the proxy at %s", (address) => {
     expect(serviceWarnings(settingsWith({ XMPP_PROXY65_ADDRESS: address }))).toEqual([
       `XMPP_PROXY65_ADDRESS=${address} is a loopback or private address: clients outside that network cannot reach the file-transfer proxy and transfers through it will fail. Give the public name or address of this host.`,
