@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { allServe, servedEverywhere } from "./helpers/served-everywhere.js";
+import { allServe, servedEverywhere, servedForServices } from "./helpers/served-everywhere.js";
 import { sleep, waitFor } from "../test-support/wait-for.js";
 import { connectClient, type XmppTestClient } from "../test-support/xmpp/connect-client.js";
 import { starttlsOffered } from "../test-support/xmpp/starttls-offered.js";
@@ -33,6 +33,9 @@ describe.each([
     await using bob = await connectClient({ port: appliance.port(5223), mode: "direct-tls", domain: DOMAIN, username: "bob", password: "pw-bob", caPem });
     const oldSerial = le.tree.serial(DOMAIN);
     expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(oldSerial));
+    // The wildcard covers conference., upload. and proxy.: they follow the renewal too.
+    const services = Object.keys(await servedForServices(appliance, DOMAIN));
+    expect(Object.values(await servedForServices(appliance, DOMAIN))).toEqual(services.map(() => oldSerial));
 
     let chatting = true;
     let exchanged = 0;
@@ -51,6 +54,7 @@ describe.each([
     }, { timeoutMs: 5_000, intervalMs: 100 });
     chatting = false;
     await chatter;
+    expect(await servedForServices(appliance, DOMAIN)).toEqual(Object.fromEntries(services.map((label) => [label, renewed.serial])));
 
     expect(exchanged).toBeGreaterThan(0);
     expect(alice.wasDropped()).toBe(false);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
-import { registerInBand } from "./helpers/in-band-registration.js";
+import { registerInBand } from "../test-support/xmpp/in-band-registration.js";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { connectClient } from "./helpers/xmpp-client.js";
+import { connectClient } from "../test-support/xmpp/connect-client.js";
 
 const IBR_FEATURE = "http://jabber.org/features/iq-register";
 const TOKEN_FEATURE = "urn:xmpp:ibr-token:0";

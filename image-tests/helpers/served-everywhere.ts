@@ -2,23 +2,34 @@ import { LISTENERS } from "../../entrypoint/listeners.js";
 import { servedCertificate } from "../../test-support/xmpp/served-certificate.js";
 import type { Appliance } from "./appliance.js";
 
-/** The serial each listener serves for `domain`: every way a client or server can ask. */
+const PROBES = {
+  "5222 STARTTLS": { port: LISTENERS.c2s, mode: "starttls", sni: true },
+  "5223 direct TLS with SNI": { port: LISTENERS.c2sDirectTls, mode: "direct-tls", sni: true },
+  "5223 direct TLS without SNI": { port: LISTENERS.c2sDirectTls, mode: "direct-tls", sni: false },
+  "5269 s2s STARTTLS": { port: LISTENERS.s2s, mode: "s2s-starttls", sni: true },
+  "5281 HTTPS with SNI": { port: LISTENERS.https, mode: "direct-tls", sni: true },
+  "5281 HTTPS without SNI": { port: LISTENERS.https, mode: "direct-tls", sni: false },
+} as const;
+
+/** The serial each listener serves for `domain`: every way a client, server or browser can ask. */
 export async function servedEverywhere(appliance: Appliance, domain: string): Promise<Record<string, string>> {
-  const ask = async (port: number, mode: "starttls" | "direct-tls" | "s2s-starttls", sni: boolean) =>
-    (await servedCertificate({ port: appliance.port(port), mode, domain, sni })).serial;
-  return {
-    "5222 STARTTLS": await ask(LISTENERS.c2s, "starttls", true),
-    "5223 direct TLS with SNI": await ask(LISTENERS.c2sDirectTls, "direct-tls", true),
-    "5223 direct TLS without SNI": await ask(LISTENERS.c2sDirectTls, "direct-tls", false),
-    "5269 s2s STARTTLS": await ask(LISTENERS.s2s, "s2s-starttls", true),
-  };
+  const served: Record<string, string> = {};
+  for (const [label, probe] of Object.entries(PROBES)) {
+    served[label] = (await servedCertificate({ port: appliance.port(probe.port), mode: probe.mode, domain, sni: probe.sni })).serial;
+  }
+  return served;
 }
 
 export function allServe(serial: string): Record<string, string> {
-  return {
-    "5222 STARTTLS": serial,
-    "5223 direct TLS with SNI": serial,
-    "5223 direct TLS without SNI": serial,
-    "5269 s2s STARTTLS": serial,
-  };
+  return Object.fromEntries(Object.keys(PROBES).map((label) => [label, serial]));
+}
+
+/** The serial each service name of `domain` gets where other servers (5269) and browsers (5281) ask. */
+export async function servedForServices(appliance: Appliance, domain: string): Promise<Record<string, string>> {
+  const served: Record<string, string> = {};
+  for (const name of ["conference", "upload", "proxy"].map((sub) => `${sub}.${domain}`)) {
+    served[`${name} 5269 s2s STARTTLS`] = (await servedCertificate({ port: appliance.port(LISTENERS.s2s), mode: "s2s-starttls", domain: name, sni: true })).serial;
+    served[`${name} 5281 HTTPS`] = (await servedCertificate({ port: appliance.port(LISTENERS.https), mode: "direct-tls", domain: name, sni: true })).serial;
+  }
+  return served;
 }
