@@ -14,6 +14,7 @@ modules_enabled = {
 	"blocklist"; "bookmarks"; "carbons"; "pep"; "private"; "vcard4"; "vcard_legacy";
 	"smacks"; "csi_simple"; "mam"; "ping"; "time"; "uptime"; "version";
 	"limits"; "account_activity";
+	"server_contact_info"; "s2s_bidi"; "external_services";
 	"register";
 	"admin_adhoc"; "admin_shell";
 	"http"; "appliance_health"; -- keeps the image's HEALTHCHECK answering, as in the appliance
