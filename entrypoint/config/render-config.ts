@@ -80,10 +80,9 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
   const fragments: ServiceFragment[] = SERVICES.map((service) => service(settings));
   for (const fragment of fragments) global.push(...(fragment.global ?? []));
   const hostModules = fragments.flatMap((f) => f.hostModules ?? []);
-  const hostOptions = fragments.flatMap((f) => f.hostOptions ?? []);
 
   const hosts = settings.domains.map((domain) => {
-    const host: Array<[string, LuaValue]> = [["ssl", sslFor(filesFor(certificates, domain))], ...hostOptions];
+    const host: Array<[string, LuaValue]> = [["ssl", sslFor(filesFor(certificates, domain))]];
     // Added to the image's global modules_enabled, not replacing it.
     if (hostModules.length > 0) host.push(["modules_enabled", hostModules]);
     const components = fragments.flatMap((f) => f.components?.(domain) ?? []);

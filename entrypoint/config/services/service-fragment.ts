@@ -11,7 +11,6 @@ export interface ServiceFragment {
   global?: Array<[string, LuaValue]>;
   /** Modules every VirtualHost loads on top of the image's list. */
   hostModules?: string[];
-  hostOptions?: Array<[string, LuaValue]>;
   /** Components of one hosted domain, written after its VirtualHost. */
   components?: (domain: string) => ComponentSection[];
 }

@@ -75,7 +75,6 @@ describe("web connections", () => {
         ["trusted_proxies", ["127.0.0.1", "::1", "172.18.0.0/16"]],
       ],
       hostModules: ["websocket", "bosh", "http_altconnect"],
-      hostOptions: [],
     });
   });
 

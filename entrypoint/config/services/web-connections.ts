@@ -1,7 +1,6 @@
+import { LISTENERS } from "../../listeners.js";
 import type { Settings } from "../../settings.js";
 import type { ServiceFragment } from "./service-fragment.js";
-
-export const HTTPS_PORT = 5281;
 
 /**
  * HTTPS on 5281 for websocket, BOSH, host-meta and uploads; plain HTTP (5280) stays on
@@ -11,15 +10,14 @@ export const HTTPS_PORT = 5281;
 export function webConnections(settings: Settings): ServiceFragment {
   if (!settings.https) return { global: [["https_ports", []]] };
   const global: ServiceFragment["global"] = [
-    ["https_ports", [HTTPS_PORT]],
+    ["https_ports", [LISTENERS.https]],
     // Loopback stays trusted: the health check and a proxy on the host network.
     ["trusted_proxies", ["127.0.0.1", "::1", ...settings.trustedProxies]],
   ];
-  const hostOptions: ServiceFragment["hostOptions"] = [];
   if (settings.publicUrl !== "") {
     const host = new URL(settings.publicUrl).hostname;
     // Every service is reached under the one public name; Prosody routes requests by Host.
     global.push(["http_external_url", `${settings.publicUrl}/`], ["http_host", host], ["http_default_host", host]);
   }
-  return { global, hostModules: ["websocket", "bosh", "http_altconnect"], hostOptions };
+  return { global, hostModules: ["websocket", "bosh", "http_altconnect"] };
 }
