@@ -80,6 +80,13 @@ describe("renderConfig", () => {
     expect(global).toContain('admins = { "alice@example.org" }');
   });
 
+  it("should set each global option once, a service's value replacing the base one", () => {
+    const { global } = render({ XMPP_PUBLIC_URL: "https://xmpp.example.org" });
+    expect(global.match(/^http_default_host = /gm)).toHaveLength(1);
+    expect(global).toContain('http_default_host = "xmpp.example.org"');
+    expect(render({}).global).toContain('http_default_host = "example.org"');
+  });
+
   it("should close port 5269 when federation is off", () => {
     expect(render({ XMPP_FEDERATION: "no" }).global).toContain('s2s_ports = {}\nmodules_disabled = { "s2s", "dialback" }');
     expect(render({}).global).not.toContain("s2s_ports");

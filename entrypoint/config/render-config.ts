@@ -56,6 +56,16 @@ function componentSection(component: ComponentSection, files: CertificateFiles):
   return `Component ${luaString(component.name)} ${luaString(component.module)}\n${indented([["ssl", sslFor(files)], ...component.options])}`;
 }
 
+/**
+ * One assignment per option, where it first appears, with the value given last: a service may
+ * override a base option (e.g. http_default_host), and Prosody warns about an option set twice.
+ */
+function lastWins(entries: Array<[string, LuaValue]>): Array<[string, LuaValue]> {
+  const values = new Map<string, LuaValue>();
+  for (const [name, value] of entries) values.set(name, value);
+  return [...values];
+}
+
 /** The Prosody configuration that follows from the settings. Pure: same input, same text. */
 export function renderConfig({ settings, ipv6, certificates }: ConfigInput): RenderedConfig {
   const primary = settings.domains[0]!;
@@ -93,7 +103,7 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
   });
 
   return {
-    global: `${HEADER}${luaAssignments(global)}\n`,
+    global: `${HEADER}${luaAssignments(lastWins(global))}\n`,
     hosts: `${HEADER}${hosts.join("\n")}`,
     certificateLinks: [...certificates].map(([name, files]) => ({ name, ...files })),
   };
