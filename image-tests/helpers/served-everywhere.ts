@@ -13,11 +13,14 @@ const PROBES = {
 
 /** The serial each listener serves for `domain`: every way a client, server or browser can ask. */
 export async function servedEverywhere(appliance: Appliance, domain: string): Promise<Record<string, string>> {
-  const served: Record<string, string> = {};
-  for (const [label, probe] of Object.entries(PROBES)) {
-    served[label] = (await servedCertificate({ port: appliance.port(probe.port), mode: probe.mode, domain, sni: probe.sni })).serial;
-  }
-  return served;
+  // All at once: one look at every listener, and quick enough to repeat while waiting.
+  const entries = await Promise.all(
+    Object.entries(PROBES).map(async ([label, probe]) => {
+      const served = await servedCertificate({ port: appliance.port(probe.port), mode: probe.mode, domain, sni: probe.sni });
+      return [label, served.serial] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 export function allServe(serial: string): Record<string, string> {
@@ -26,10 +29,12 @@ export function allServe(serial: string): Record<string, string> {
 
 /** The serial each service name of `domain` gets where other servers (5269) and browsers (5281) ask. */
 export async function servedForServices(appliance: Appliance, domain: string): Promise<Record<string, string>> {
-  const served: Record<string, string> = {};
-  for (const name of ["conference", "upload", "proxy"].map((sub) => `${sub}.${domain}`)) {
-    served[`${name} 5269 s2s STARTTLS`] = (await servedCertificate({ port: appliance.port(LISTENERS.s2s), mode: "s2s-starttls", domain: name, sni: true })).serial;
-    served[`${name} 5281 HTTPS`] = (await servedCertificate({ port: appliance.port(LISTENERS.https), mode: "direct-tls", domain: name, sni: true })).serial;
-  }
-  return served;
+  const names = ["conference", "upload", "proxy"].map((sub) => `${sub}.${domain}`);
+  const entries = await Promise.all(
+    names.flatMap((name) => [
+      servedCertificate({ port: appliance.port(LISTENERS.s2s), mode: "s2s-starttls", domain: name, sni: true }).then((c) => [`${name} 5269 s2s STARTTLS`, c.serial] as const),
+      servedCertificate({ port: appliance.port(LISTENERS.https), mode: "direct-tls", domain: name, sni: true }).then((c) => [`${name} 5281 HTTPS`, c.serial] as const),
+    ]),
+  );
+  return Object.fromEntries(entries);
 }
