@@ -3,6 +3,9 @@ import { prosodyPid, startAppliance } from "./helpers/appliance.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
+/** The domain and its services (group chat, file sharing, file-transfer proxy), each a Prosody host. */
+const RELOADED_HOSTS = ["example.org", "conference.example.org", "upload.example.org", "proxy.example.org"];
+
 describe("signals", () => {
   it("should re-check certificates and reload Prosody on SIGHUP, and keep serving", async () => {
     await using appliance = await startAppliance();
@@ -13,15 +16,13 @@ describe("signals", () => {
     const afterHangup = await waitFor("Prosody to log that it reloaded its certificates after SIGHUP", async () => {
       const logs = await appliance.logs();
       const after = logs.includes(hangup) ? logs.slice(logs.lastIndexOf("\n", logs.indexOf(hangup)) + 1) : "";
-      return after.includes("Certificates reloaded") && after;
+      return (after.match(/Certificates reloaded/g) ?? []).length >= RELOADED_HOSTS.length && after;
     });
     const reloadLines = afterHangup.split("\n").filter((line) => /SIGHUP|Reloading configuration|Certificates reloaded/.test(line));
-    expect(reloadLines.map((line) => line.replace(/\s+/g, " ").trim())).toEqual([
-      `appliance info ${hangup}`,
-      "startup info Received SIGHUP",
-      "startup info Reloading configuration file",
-      "example.org:tls info Certificates reloaded",
-    ]);
+    const said = reloadLines.map((line) => line.replace(/\s+/g, " ").trim());
+    expect(said.slice(0, 3)).toEqual([`appliance info ${hangup}`, "startup info Received SIGHUP", "startup info Reloading configuration file"]);
+    // Every host reloads its own TLS context; Prosody walks its hosts in no fixed order.
+    expect(said.slice(3).sort()).toEqual(RELOADED_HOSTS.map((host) => `${host}:tls info Certificates reloaded`).sort());
     expect((await appliance.container.inspect()).State.Running).toBe(true);
     const served = await servedCertificate({ port: appliance.port(5223), mode: "direct-tls", domain: "example.org", sni: true });
     expect(served.subjectAltName).toContain("DNS:example.org");
