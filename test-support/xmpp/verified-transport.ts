@@ -8,10 +8,14 @@ import { LOOPBACK } from "./loopback.js";
 export interface XmlElement {
   name: string;
   attrs: Record<string, string | undefined>;
+  children: Array<XmlElement | string>;
   is(name: string, xmlns?: string): boolean;
   getChild(name: string, xmlns?: string): XmlElement | undefined;
   getChildren(name: string, xmlns?: string): XmlElement[];
   getChildText(name: string, xmlns?: string): string | null;
+  getChildElements(): XmlElement[];
+  text(): string;
+  toString(): string;
 }
 
 export interface XmppEntity extends EventEmitter {
@@ -23,9 +27,11 @@ export interface XmppEntity extends EventEmitter {
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: XmlElement): Promise<void>;
+  streamManagement: { enabled: boolean };
+  iqCallee: Record<"get" | "set", (xmlns: string, name: string, handler: (context: { stanza: XmlElement }) => Promise<XmlElement | true>) => void>;
 }
 
-type TransportClass = (new (...args: never[]) => object) & {
+export type TransportClass = (new (...args: never[]) => object) & {
   prototype: { socketParameters(service: string): unknown };
 };
 
@@ -38,7 +44,7 @@ type TransportClass = (new (...args: never[]) => object) & {
  */
 export function useVerifiedTransport(
   entity: XmppEntity,
-  hooks: { target: SecureStreamOptions; onCreated(socket: VerifiedTlsSocket): void; onSecure(socket: tls.TLSSocket): void },
+  hooks: { target: SecureStreamOptions; onCreated(socket: { destroy(): void }): void; onSecure(socket: tls.TLSSocket): void },
 ): void {
   const DirectTlsTransport = entity.transports.find((Transport) => {
     try {
