@@ -33,6 +33,8 @@ export interface ServedCertificate {
   authorized: boolean;
   authorizationError?: string;
   tlsVersion: string | null;
+  /** The ALPN protocol the server chose (direct TLS offers `xmpp-client`), or null. */
+  alpnProtocol: string | null;
 }
 
 /** Handshakes without rejecting anything (so a bad certificate can be inspected) and reports. */
@@ -55,6 +57,7 @@ export async function servedCertificate(options: ServedCertificateOptions): Prom
       authorized: socket.authorized,
       ...(authorizationError ? { authorizationError: String(authorizationError) } : {}),
       tlsVersion: socket.getProtocol(),
+      alpnProtocol: socket.alpnProtocol || null,
     };
   } finally {
     socket.destroy();
