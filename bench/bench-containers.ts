@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import { LISTENERS } from "../entrypoint/listeners.js";
 import { execIn, type ExecResult } from "../test-support/container-exec.js";
 import { docker } from "../test-support/docker-engine.js";
-import { BENCH_IMAGE, BENCH_LABEL, dockerCli, freeLoopbackPort } from "./bench-docker.js";
+import { freeLoopbackPort } from "../test-support/free-loopback-port.js";
+import { BENCH_IMAGE, BENCH_LABEL, dockerCli } from "./bench-docker.js";
 
 export type Variant = "appliance" | "baseline";
 

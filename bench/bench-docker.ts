@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import net from "node:net";
 
 /** Every container the bench starts carries this label; leftovers are swept at start and end. */
 export const BENCH_LABEL = "prosody-appliance.bench";
@@ -31,17 +30,6 @@ export async function removeBenchContainers(): Promise<number> {
   return ids.length;
 }
 
-/** A port on 127.0.0.1 that nothing listens on right now. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface LogLine {
   /** Unix milliseconds, as Docker stamped the line. */

@@ -20,6 +20,11 @@ export interface ApplianceOptions {
   hostConfig?: Docker.HostConfig;
   /** Docker network to attach to, with DNS aliases. */
   network?: { name: string; aliases: string[] };
+  /**
+   * More container ports to publish on 127.0.0.1, on a random host port, or on the same port
+   * (`samePort`) for a service that advertises its own port to clients (proxy65).
+   */
+  extraPorts?: Array<number | { port: number; samePort: true }>;
   /** Wait until Prosody answers (default), or only until the container has started. */
   waitUntil?: "ready" | "started";
   readyTimeoutMs?: number;
@@ -58,9 +63,10 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
   if (env.XMPP_DOMAINS_FILE !== undefined && !("XMPP_DOMAINS" in (options.env ?? {}))) delete env.XMPP_DOMAINS;
   const exposed: Record<string, object> = {};
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-  for (const port of XMPP_PORTS) {
+  const published = [...XMPP_PORTS.map((port) => ({ port, samePort: false })), ...(options.extraPorts ?? []).map((p) => (typeof p === "number" ? { port: p, samePort: false } : p))];
+  for (const { port, samePort } of published) {
     exposed[`${port}/tcp`] = {};
-    bindings[`${port}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: "" }];
+    bindings[`${port}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: samePort ? String(port) : "" }];
   }
   const binds = [...(options.binds ?? [])];
   if (options.dataVolume) binds.push(`${options.dataVolume}:/var/lib/prosody`);
@@ -85,7 +91,7 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
     await container.start();
     const inspected = await container.inspect();
     const ports = new Map<number, number>();
-    for (const port of XMPP_PORTS) {
+    for (const { port } of published) {
       const hostPort = inspected.NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort;
       if (hostPort) ports.set(port, Number(hostPort));
     }
