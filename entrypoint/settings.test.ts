@@ -17,6 +17,8 @@ describe("loadSettings", () => {
     expect(loadSettings({ XMPP_DOMAINS: "example.org" })).toEqual({
       domains: ["example.org"],
       admins: [],
+      adminPassword: "",
+      accounts: [],
       logLevel: "info",
       ipv6: "auto",
       federation: true,
@@ -43,6 +45,7 @@ describe("loadSettings", () => {
       publicUrl: "",
       trustedProxies: [],
       registration: "closed",
+      certificateRequestDir: "",
     });
   });
 

@@ -14,6 +14,8 @@ interface SettingDefinition<T> {
   accepted: string;
   description: string;
   example: string;
+  /** A password or similar: never echoed in an error. */
+  secret?: boolean;
   parse(raw: string, earlier: Earlier): T;
 }
 
@@ -24,6 +26,7 @@ interface SettingDefinition<T> {
 interface Earlier {
   domains?: string[];
   admins?: string[];
+  adminPassword?: string;
   mucSubdomain?: string;
   uploadSubdomain?: string;
 }
@@ -97,6 +100,64 @@ function parseGid(raw: string): "auto" | number {
     throw new InvalidValue(`"${raw}" is not a group id`);
   }
   return Number(value);
+}
+
+/** An account to create at first start; the password is a secret and is never logged. */
+export interface FirstRunAccount {
+  jid: string;
+  password: string;
+}
+
+/** Control characters (line breaks included) cannot be typed at a login prompt. */
+function checkPassword(password: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(password)) throw new InvalidValue("the password has a line break or another control character");
+  return password;
+}
+
+function hostedDomainOf(jid: string, domains: readonly string[] | undefined): boolean {
+  return domains === undefined || domains.includes(jid.slice(jid.indexOf("@") + 1));
+}
+
+/** The first of XMPP_ADMINS gets the password: a password with no account to give it to is a mistake. */
+function parseAdminPassword(raw: string, settings: Earlier): string {
+  if (raw === "") return "";
+  checkPassword(raw);
+  if (settings.admins === undefined) return raw; // XMPP_ADMINS is wrong itself and reported as such
+  const admin = settings.admins[0];
+  if (admin === undefined) throw new InvalidValue("XMPP_ADMINS is empty, so there is no admin account to create with it");
+  if (!hostedDomainOf(admin, settings.domains)) {
+    throw new InvalidValue(`the account it is for, ${admin} (the first of XMPP_ADMINS), is not on a domain in XMPP_DOMAINS`);
+  }
+  return raw;
+}
+
+/** `user@domain password` per line; blank lines and `#` comments are skipped. Errors name the line, never the password. */
+function parseAccounts(raw: string, settings: Earlier): FirstRunAccount[] {
+  const accounts = new Map<string, FirstRunAccount>();
+  raw.split("\n").forEach((text, index) => {
+    const line = text.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const where = `line ${index + 1}`;
+    const match = /^(\S+)\s+(\S.*)$/.exec(line);
+    if (!match) throw new InvalidValue(`${where} is not "user@domain password"`);
+    let jid: string;
+    try {
+      jid = parseJid(match[1]!);
+    } catch (error) {
+      throw new InvalidValue(`${where}: ${(error as Error).message}`);
+    }
+    if (!hostedDomainOf(jid, settings.domains)) throw new InvalidValue(`${where}: ${jid} is not on a domain in XMPP_DOMAINS`);
+    if (accounts.has(jid)) throw new InvalidValue(`${where}: ${jid} is listed twice`);
+    if (settings.adminPassword && jid === settings.admins?.[0]) {
+      throw new InvalidValue(`${where}: ${jid} is created with XMPP_ADMIN_PASSWORD already`);
+    }
+    try {
+      accounts.set(jid, { jid, password: checkPassword(match[2]!) });
+    } catch (error) {
+      throw new InvalidValue(`${where} (${jid}): ${(error as Error).message}`);
+    }
+  });
+  return [...accounts.values()];
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000 };
@@ -242,6 +303,26 @@ export const SETTINGS = {
     description: "Accounts with the admin role on every domain (Prosody's `admins`).",
     example: "alice@example.org",
     parse: (raw: string) => [...new Set(splitList(raw).map(parseJid))],
+  }),
+  adminPassword: define({
+    env: "XMPP_ADMIN_PASSWORD",
+    default: "",
+    secret: true,
+    accepted: "a password for the first account in XMPP_ADMINS (on a domain in XMPP_DOMAINS), best given as XMPP_ADMIN_PASSWORD_FILE, or empty",
+    description:
+      "Creates the first account in `XMPP_ADMINS` with this password if it does not exist. Each account is created once, at the first start that lists it; an account that exists is never changed (its password stays yours to change with `prosodyctl passwd`). Never logged.",
+    example: "correct-horse-battery-staple",
+    parse: parseAdminPassword,
+  }),
+  accounts: define({
+    env: "XMPP_ACCOUNTS",
+    default: "",
+    secret: true,
+    accepted: "lines of `user@domain password` (a domain in XMPP_DOMAINS; the password is the rest of the line); blank lines and lines starting with # are skipped",
+    description:
+      "More accounts to create, same rule as `XMPP_ADMIN_PASSWORD`: each once, if it does not exist, never changed afterwards. Usually a secret file: `XMPP_ACCOUNTS_FILE=/run/secrets/xmpp-accounts`.",
+    example: "bob@example.org hunter2",
+    parse: parseAccounts,
   }),
   logLevel: define({
     env: "XMPP_LOG_LEVEL",
@@ -468,6 +549,14 @@ export const SETTINGS = {
       "Who may create an account from a client (XEP-0077). `closed`: only admins, with prosodyctl. `invite`: whoever holds an unused, unexpired invite (`docker exec xmpp appliance-invite`). `open`: anyone, a few accounts per IP address per hour (spam risk: logged as a warning at every start).",
     example: "invite",
     parse: parseEnum(["closed", "invite", "open"] as const),
+  certificateRequestDir: define({
+    env: "XMPP_CERTIFICATE_REQUEST_DIR",
+    default: "",
+    accepted: "an absolute path inside the container, or empty",
+    description:
+      "At every start, the entrypoint writes `certificate-names` here: each name this server needs a certificate for, one per line, the primary domain first. The certbot companion in compose.yaml reads it from a shared volume and issues for exactly these names. Empty: nothing written.",
+    example: "/run/certificate-request",
+    parse: (raw: string) => (raw.trim() === "" ? "" : parseAbsolutePath(raw)),
   }),
 } as const;
 
@@ -504,7 +593,7 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
   }
 
   const settings: Partial<Settings> = {};
-  for (const { key, env: variable, default: fallback, accepted, example, parse } of settingDefinitions()) {
+  for (const { key, env: variable, default: fallback, accepted, example, secret, parse } of settingDefinitions()) {
     const fileVariable = variable + FILE_SUFFIX;
     const direct = env[variable];
     const filePath = env[fileVariable];
@@ -538,7 +627,8 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
       (settings as Record<string, unknown>)[key] = parse(raw, settings as Earlier);
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
-      const shown = source === variable ? `${variable}="${raw}"` : `${variable} (from ${source})`;
+      const value = secret ? "" : `="${raw}"`;
+      const shown = source === variable ? `${variable}${value}` : `${variable} (from ${source})`;
       problems.push(`${shown} is invalid: ${error.message}. Accepted: ${accepted}, e.g. ${variable}=${example}.`);
     }
   }
