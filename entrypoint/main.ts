@@ -8,11 +8,13 @@ import { prepareDataDir } from "./prepare-data-dir.js";
 import { chooseMounted, describeCertificate, resolveCertificates, type ServedCertificate } from "./certificates/resolve-certificates.js";
 import { certsGroupId, prosodyReader } from "./certificates/key-access.js";
 import { syncCertsGroup } from "./certificates/sync-certs-group.js";
+import { writeCertificateRequest } from "./certificates/certificate-request.js";
 import { checkUserConfig } from "./config/check-user-config.js";
 import { renderConfig } from "./config/render-config.js";
 import { writeConfig } from "./config/write-config.js";
 import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
 import { startProsody } from "./prosody/start-prosody.js";
+import { createFirstRunAccounts, listedAccounts } from "./prosody/first-run-accounts.js";
 import { Renewal, watchForRenewals } from "./renewal/renewal.js";
 import { serviceWarnings } from "./config/services/service-warnings.js";
 
@@ -55,6 +57,10 @@ async function main(): Promise<number> {
   for (const { name, reasons } of resolution.refused) log("warn", `certificate for ${name} not used: ${reasons.join("; ")}`);
 
   await step("write Prosody config", () => writeConfig(configFor(settings, ipv6, resolution.served)));
+  await step("create first-run accounts", () => createFirstRunAccounts(listedAccounts(settings)), (summary) => summary);
+  if (settings.certificateRequestDir !== "") {
+    await step("tell certbot the names", () => writeCertificateRequest(settings.certificateRequestDir, names), (path) => `${names.join(", ")} in ${path}`);
+  }
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
 

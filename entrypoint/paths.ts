@@ -7,6 +7,8 @@ export const PATHS = {
   generatedHosts: "/run/prosody-appliance/hosts.cfg.lua",
   dataDir: "/var/lib/prosody",
   selfSignedDir: "/var/lib/prosody/self-signed",
+  /** The first-run accounts already created or found: each is created at most once. */
+  firstRunAccounts: "/var/lib/prosody/first-run-accounts",
 } as const;
 
 /** The account Prosody runs as; fixed in the Dockerfile so volume ownership is stable. */
