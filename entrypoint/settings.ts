@@ -549,6 +549,7 @@ export const SETTINGS = {
       "Who may create an account from a client (XEP-0077). `closed`: only admins, with prosodyctl. `invite`: whoever holds an unused, unexpired invite (`docker exec xmpp appliance-invite`). `open`: anyone, a few accounts per IP address per hour (spam risk: logged as a warning at every start).",
     example: "invite",
     parse: parseEnum(["closed", "invite", "open"] as const),
+  }),
   certificateRequestDir: define({
     env: "XMPP_CERTIFICATE_REQUEST_DIR",
     default: "",

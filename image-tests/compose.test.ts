@@ -1,20 +1,21 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
 import { IMAGE } from "../test-support/docker-engine.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { connectClient } from "../test-support/xmpp/connect-client.js";
-
-/** `docker compose` (v2) where it exists, else Debian's docker-compose 1.29. */
-function composeCommand(): string[] {
-  if (spawnSync("docker", ["compose", "version"]).status === 0) return ["docker", "compose"];
-  if (spawnSync("docker-compose", ["version"]).status === 0) return ["docker-compose"];
-  throw new Error("Neither `docker compose` nor `docker-compose` is installed: apt-get install docker-compose (or the compose plugin).");
-}
+import { composeCommand } from "../test-support/compose-project.js";
 
 describe("compose.yaml", () => {
   const project = `appliance-test-${process.pid}`;
   let le: LetsEncryptFixture;
+  // compose.yaml's admin password secret must exist; empty, it creates no account.
+  const secrets = mkdtempSync(join(tmpdir(), "compose-secrets-"));
+  const adminPasswordSecret = join(secrets, "xmpp-admin-password");
+  writeFileSync(adminPasswordSecret, "");
   let compose: (...args: string[]) => { status: number | null; stdout: string; stderr: string };
 
   beforeAll(() => {
@@ -23,7 +24,7 @@ describe("compose.yaml", () => {
     compose = (...args) => {
       const result = spawnSync(command!, [...prefix, "--project-name", project, "--file", "compose.yaml", ...args], {
         encoding: "utf8",
-        env: { ...process.env, BIND_ADDRESS: "127.0.0.1", LETSENCRYPT_DIR: le.tree.root },
+        env: { ...process.env, BIND_ADDRESS: "127.0.0.1", LETSENCRYPT_DIR: le.tree.root, XMPP_ADMIN_PASSWORD_SECRET: adminPasswordSecret },
       });
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     };
@@ -31,6 +32,7 @@ describe("compose.yaml", () => {
   afterAll(() => {
     compose?.("down", "--volumes", "--timeout", "5");
     le?.[Symbol.dispose]();
+    rmSync(secrets, { recursive: true, force: true });
   });
 
   it("should be valid and publish the XMPP, HTTPS and file-transfer proxy ports", () => {
@@ -41,12 +43,13 @@ describe("compose.yaml", () => {
   });
 
   it("should bring up a server a user can be added to and log in to", async () => {
-    const up = compose("up", "--detach", "--no-build");
+    // The host-certbot setup: the xmpp service alone, on the host's /etc/letsencrypt.
+    const up = compose("up", "--detach", "--no-build", "xmpp");
     expect(up.status, up.stderr).toBe(0);
     await waitFor("the compose service to be healthy", () => compose("exec", "-T", "xmpp", "appliance-healthcheck").status === 0, { timeoutMs: 60_000, intervalMs: 500 });
     const added = spawnSync("sh", ["-c", `printf 'pw\\npw\\n' | ${composeCommand().join(" ")} --project-name ${project} --file compose.yaml exec -T xmpp prosodyctl adduser alice@example.org`], {
       encoding: "utf8",
-      env: { ...process.env, BIND_ADDRESS: "127.0.0.1", LETSENCRYPT_DIR: le.tree.root },
+      env: { ...process.env, BIND_ADDRESS: "127.0.0.1", LETSENCRYPT_DIR: le.tree.root, XMPP_ADMIN_PASSWORD_SECRET: adminPasswordSecret },
     });
     expect(added.status, added.stderr + added.stdout).toBe(0);
     await using alice = await connectClient({ port: 5223, mode: "direct-tls", domain: "example.org", username: "alice", password: "pw", caPem: le.ca.root.certPem });

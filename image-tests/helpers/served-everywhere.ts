@@ -12,7 +12,7 @@ const PROBES = {
 } as const;
 
 /** The serial each listener serves for `domain`: every way a client, server or browser can ask. */
-export async function servedEverywhere(appliance: Appliance, domain: string): Promise<Record<string, string>> {
+export async function servedEverywhere(appliance: Pick<Appliance, "port">, domain: string): Promise<Record<string, string>> {
   // All at once: one look at every listener, and quick enough to repeat while waiting.
   const entries = await Promise.all(
     Object.entries(PROBES).map(async ([label, probe]) => {

@@ -78,8 +78,9 @@ function sentChain(peer: tls.DetailedPeerCertificate, caPem: string | undefined)
   return chain;
 }
 
-function oneLine(distinguishedName: string): string {
-  return distinguishedName.split("\n").join(", ");
+/** ACME servers issue leaves with an empty subject (names only in the SAN): Node then gives undefined. */
+function oneLine(distinguishedName: string | undefined): string {
+  return (distinguishedName ?? "").split("\n").join(", ");
 }
 
 function splitPem(pem: string): string[] {
