@@ -1,7 +1,6 @@
 import { createHash, X509Certificate } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { $ } from "zx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { allServe, servedEverywhere } from "./helpers/served-everywhere.js";
 import { composeProject, type ComposeProject } from "../test-support/compose-project.js";
 import { containerLogs, execIn } from "../test-support/container-exec.js";
 import { IMAGE } from "../test-support/docker-engine.js";
+import { makeTempDir } from "../test-support/file-fixtures.js";
 import { createTestCa, type TestCa } from "../test-support/test-ca.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { connectClient } from "../test-support/xmpp/connect-client.js";
@@ -105,6 +105,7 @@ function httpsGet(port: number, path: string, caPem: string): Promise<string> {
 
 describe("compose.yaml's certbot companion against an ACME server (pebble)", () => {
   let dir: string;
+  const cleanups: Array<() => void> = [];
   let pebbleTlsCa: TestCa;
   let project: ComposeProject;
   let ports: Map<number, number>;
@@ -120,8 +121,7 @@ describe("compose.yaml's certbot companion against an ACME server (pebble)", () 
 
   beforeAll(async () => {
     const acmeImage = await buildAcmeImage();
-    dir = mkdtempSync(join(tmpdir(), "compose-certbot-"));
-    chmodSync(dir, 0o755);
+    dir = makeTempDir(cleanups);
     // pebble's own HTTPS listener; certbot trusts it through REQUESTS_CA_BUNDLE.
     pebbleTlsCa = createTestCa("pebble listener");
     const pebbleTls = pebbleTlsCa.issueLeaf(["pebble"]);
@@ -149,7 +149,7 @@ describe("compose.yaml's certbot companion against an ACME server (pebble)", () 
   });
   afterAll(async () => {
     await project?.[Symbol.asyncDispose]();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    cleanups.forEach((cleanup) => cleanup());
   });
 
   it("should serve the self-signed fallback while the ACME server is down, with certbot's reason in its log", async () => {

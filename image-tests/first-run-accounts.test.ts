@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestVolume, removeTestVolume, startAppliance } from "./helpers/appliance.js";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { connectClient } from "./helpers/xmpp-client.js";
+import { makeTempDir } from "../test-support/file-fixtures.js";
+import { connectClient } from "../test-support/xmpp/connect-client.js";
 
 const DOMAIN = "example.org";
 const PASSWORDS = { admin: "admin's first pass", bob: "bob from the list", carol: "carol by hand", adminChanged: "admin changed it" };
@@ -13,6 +13,7 @@ describe("first-run accounts from secret files", () => {
   const volume = `appliance-test-accounts-${process.pid}-${Date.now().toString(36)}`;
   let le: LetsEncryptFixture;
   let secrets: string;
+  const cleanups: Array<() => void> = [];
 
   /** Secret files as compose mounts them; passwords only ever in files. */
   const writeSecrets = (admin: string, accounts: string) => {
@@ -36,14 +37,13 @@ describe("first-run accounts from secret files", () => {
 
   beforeAll(async () => {
     le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }]);
-    secrets = mkdtempSync(join(tmpdir(), "secrets-"));
-    chmodSync(secrets, 0o755);
+    secrets = makeTempDir(cleanups);
     await createTestVolume(volume);
   });
   afterAll(async () => {
     await removeTestVolume(volume);
     le?.[Symbol.dispose]();
-    if (secrets) rmSync(secrets, { recursive: true, force: true });
+    cleanups.forEach((cleanup) => cleanup());
   });
 
   it("should create the first admin and the listed accounts at first start, logging no password", async () => {
