@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "./errors.js";
 import { loadSettings } from "./settings.js";
+import { problemsOf } from "./test-settings.js";
 
 const SECRET = "s3cret pass";
-
-function problemsOf(env: Record<string, string>, readFile?: (path: string) => string): string[] {
-  try {
-    loadSettings(env, readFile);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected loadSettings to fail");
-}
 
 describe("first-run account settings", () => {
   it("should read XMPP_ADMIN_PASSWORD_FILE for the first of XMPP_ADMINS", () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "./errors.js";
 import { loadSettings } from "./settings.js";
-
-function problemsOf(env: Record<string, string>, readFile?: (path: string) => string): string[] {
-  try {
-    loadSettings(env, readFile);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected loadSettings to fail");
-}
+import { problemsOf } from "./test-settings.js";
 
 describe("loadSettings", () => {
   it("should apply defaults when only XMPP_DOMAINS is set", () => {
