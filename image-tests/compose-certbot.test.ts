@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { $ } from "zx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificateNames } from "../entrypoint/certificate-names.js";
+import { LISTENERS } from "../entrypoint/listeners.js";
 import { loadSettings } from "../entrypoint/settings.js";
 import { allServe, servedEverywhere } from "./helpers/served-everywhere.js";
 import { composeProject, type ComposeProject } from "../test-support/compose-project.js";
@@ -22,7 +23,7 @@ const ADMIN = `admin@${DOMAIN}`;
 const ADMIN_PASSWORD = "first admin's pass phrase";
 /** What the appliance must list in certificate-names with the quick start's settings, and certbot issue for. */
 const NAMES = certificateNames(loadSettings({ XMPP_DOMAINS: DOMAIN, XMPP_ADMINS: ADMIN }));
-const XMPP_PORTS = [5222, 5223, 5269];
+const XMPP_PORTS = Object.values(LISTENERS);
 const ACME_DIRECTORY = "https://pebble:14000/dir";
 
 /** pebble and certbot from Debian, tagged by the Dockerfile's content so concurrent runs share it. */
@@ -174,7 +175,7 @@ describe("compose.yaml's certbot companion against an ACME server (pebble)", () 
     const served = await servedCertificate({ port: appliance.port(5223), mode: "direct-tls", domain: DOMAIN, sni: true });
     expect(served.issuer).toContain("prosody-appliance self-signed");
     expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(served.serial));
-    expect(await logs("xmpp")).toContain(`WARNING: no valid certificate in /etc/letsencrypt covers ${DOMAIN}: serving a SELF-SIGNED certificate`);
+    expect(await logs("xmpp")).toContain(`WARNING: no valid certificate in /etc/letsencrypt covers ${NAMES.join(", ")}: serving a SELF-SIGNED certificate`);
   });
 
   it("should issue with certbot once the ACME server answers, and serve that certificate on every listener", async () => {
