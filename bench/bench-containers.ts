@@ -32,6 +32,8 @@ export interface ContainerPlan {
   ports: PublishedPorts;
   /** The image to run; BENCH_IMAGE unless another build is compared (--compare). */
   image?: string;
+  /** Settings added to the appliance's XMPP_DOMAINS (e.g. every service off). */
+  env?: Record<string, string>;
 }
 
 let counter = 0;
@@ -39,7 +41,7 @@ let counter = 0;
 export async function planContainer(
   variant: Variant,
   mounts: { certsDir?: string; dataDir: string },
-  { c2sPorts = 1, image }: { c2sPorts?: number; image?: string } = {},
+  { c2sPorts = 1, image, env }: { c2sPorts?: number; image?: string; env?: Record<string, string> } = {},
 ): Promise<ContainerPlan> {
   const c2s: number[] = [];
   for (let index = 0; index < c2sPorts; index++) c2s.push(await freeLoopbackPort());
@@ -49,6 +51,7 @@ export async function planContainer(
     ...mounts,
     ports: { c2s, directTls: await freeLoopbackPort() },
     ...(image ? { image } : {}),
+    ...(env ? { env } : {}),
   };
 }
 
@@ -68,6 +71,7 @@ export function dockerRunArgs(plan: ContainerPlan, image = plan.image ?? BENCH_I
     return [
       ...common,
       "-e", `XMPP_DOMAINS=${BENCH_DOMAIN}`,
+      ...Object.entries(plan.env ?? {}).flatMap(([name, value]) => ["-e", `${name}=${value}`]),
       image,
     ];
   }

@@ -11,11 +11,21 @@ import { loginAndLogout, waitForVerifiedTls } from "./xmpp-probes.js";
 import { BENCH_DOMAIN } from "./bench-containers.js";
 
 /**
- * What is started: the appliance with a mounted certbot tree, the appliance's first start on a
- * fresh volume with no certificate (it issues a self-signed one), bare Prosody from the same
- * image, and with --compare the same two appliance starts from another build.
+ * What is started: the appliance with a mounted certbot tree (every service on, as by default),
+ * the same with every service off, the appliance's first start on a fresh volume with no
+ * certificate (it issues a self-signed one), bare Prosody from the same image, and with
+ * --compare the same two appliance starts from another build.
  */
-type StartVariant = "appliance" | "fresh" | "baseline" | "compare" | "compare-fresh";
+type StartVariant = "appliance" | "services-off" | "fresh" | "baseline" | "compare" | "compare-fresh";
+
+/** Group chat, file sharing, the file-transfer proxy, push and HTTPS all off. */
+export const SERVICES_OFF: Record<string, string> = {
+  XMPP_MUC: "no",
+  XMPP_UPLOAD: "no",
+  XMPP_PROXY65: "no",
+  XMPP_PUSH: "no",
+  XMPP_HTTPS: "no",
+};
 
 interface RunRecord {
   variant: StartVariant;
@@ -59,13 +69,13 @@ export async function measureStartupAndMemory(
   compare?: CompareImage,
 ): Promise<StartupOutcome> {
   const records: RunRecord[] = [];
-  const variants: StartVariant[] = ["appliance", "baseline", "fresh", ...(compare ? (["compare", "compare-fresh"] as const) : [])];
+  const variants: StartVariant[] = ["appliance", "services-off", "baseline", "fresh", ...(compare ? (["compare", "compare-fresh"] as const) : [])];
   for (let run = 1; run <= profile.startRuns; run++) {
     const withMemory = run <= profile.memoryRuns;
     // Alternate the order so that no variant always runs first after a pause.
     const order = run % 2 === 1 ? variants : [...variants].reverse();
     for (const variant of order) {
-      const measureMemory = withMemory && (variant === "appliance" || variant === "baseline" || variant === "compare");
+      const measureMemory = withMemory && (variant === "appliance" || variant === "services-off" || variant === "baseline" || variant === "compare");
       const record = await startOnce(variant, measureMemory, profile, certificates, compare);
       records.push(record);
       progress(
@@ -90,7 +100,7 @@ async function startOnce(
   const plan = await planContainer(
     variant === "baseline" ? "baseline" : "appliance",
     { ...(isFresh(variant) ? {} : { certsDir: certificates.tree.root }), dataDir: data.path },
-    variant.startsWith("compare") && compare ? { image: compare.image } : {},
+    variant.startsWith("compare") && compare ? { image: compare.image } : variant === "services-off" ? { env: SERVICES_OFF } : {},
   );
   const startedAtMs = Date.now();
   const started = performance.now();
@@ -173,6 +183,13 @@ function startupSections(records: RunRecord[], profile: BenchProfile, compare: C
       goal: { on: "ratio", atMost: 1.3 },
     }),
   ];
+  const servicesOff = summarize(values(records, "services-off", ready));
+  startRows.push({
+    metric: `… every service on (the default) against the same appliance with every service off (${Object.entries(SERVICES_OFF).map(([k, v]) => `${k}=${v}`).join(" ")}) in the Baseline columns (s), ${runs}`,
+    appliance: summarize(values(records, "appliance", ready)),
+    ...(servicesOff ? { baseline: servicesOff } : {}),
+    goal: { on: "ratio", atMost: 1.1 },
+  });
   if (compare) {
     startRows.push(
       against("compare", `… build ${compare.label} (--compare), mounted certbot tree (s), ${runs}`, ready),
@@ -211,6 +228,7 @@ function startupSections(records: RunRecord[], profile: BenchProfile, compare: C
       rows: [
         ...memoryRows("after start", (r) => r.afterStart),
         ...memoryRows(`after ${profile.loginsForMemory} logins`, (r) => r.afterLogins),
+        ...memoryRows("after start", (r) => r.afterStart, "services-off", ", every service off"),
         ...(compare ? memoryRows("after start", (r) => r.afterStart, "compare", `, build ${compare.label}`) : []),
       ],
     },
