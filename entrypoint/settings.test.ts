@@ -94,6 +94,15 @@ describe("loadSettings", () => {
     );
   });
 
+  it("should name the _FILE variable, never the file's content, when the value is invalid", () => {
+    const shadow = "root:$y$j9T$secrethash:19000:0:99999:7:::\n";
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_LOG_LEVEL_FILE: "/etc/shadow" }, () => shadow);
+    expect(problem).toBe(
+      "XMPP_LOG_LEVEL (from XMPP_LOG_LEVEL_FILE=/etc/shadow) is invalid: the file's content is not accepted (not shown: it may be a secret). " +
+        "Accepted: debug, info, warn or error, e.g. XMPP_LOG_LEVEL=debug.",
+    );
+  });
+
   it("should refuse a variable set both directly and through _FILE", () => {
     const problems = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_DOMAINS_FILE: "/x" }, () => "example.org");
     expect(problems).toEqual(["XMPP_DOMAINS and XMPP_DOMAINS_FILE are both set. Accepted: only one of them."]);

@@ -628,9 +628,13 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
       (settings as Record<string, unknown>)[key] = parse(raw, settings as Earlier);
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
+      // The parser's message quotes the value: from a file (often /run/secrets/...) that may be a secret.
       const value = secret ? "" : `="${raw}"`;
-      const shown = source === variable ? `${variable}${value}` : `${variable} (from ${source})`;
-      problems.push(`${shown} is invalid: ${error.message}. Accepted: ${accepted}, e.g. ${variable}=${example}.`);
+      const why =
+        source === variable
+          ? `${variable}${value} is invalid: ${error.message}`
+          : `${variable} (from ${source}) is invalid: the file's content is not accepted (not shown: it may be a secret)`;
+      problems.push(`${why}. Accepted: ${accepted}, e.g. ${variable}=${example}.`);
     }
   }
 
