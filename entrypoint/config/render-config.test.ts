@@ -88,8 +88,16 @@ describe("renderConfig", () => {
   });
 
   it("should close port 5269 when federation is off", () => {
-    expect(render({ XMPP_FEDERATION: "no" }).global).toContain('s2s_ports = {}\nmodules_disabled = { "s2s", "dialback" }');
+    expect(render({ XMPP_FEDERATION: "no" }).global).toContain("s2s_ports = {}\n");
     expect(render({}).global).not.toContain("s2s_ports");
+  });
+
+  it("should add s2s and dialback to the base config's modules_disabled when federation is off, not replace it", () => {
+    const { global } = render({ XMPP_FEDERATION: "no" });
+    // server/prosody.cfg.lua disables "posix"; an assignment here would enable it again.
+    expect(global).not.toMatch(/^modules_disabled\s*=/m);
+    expect(global).toContain('modules_disabled:append { "s2s", "dialback" }\n');
+    expect(render({}).global).not.toContain("modules_disabled");
   });
 
   it("should fail loudly when a domain has no certificate", () => {

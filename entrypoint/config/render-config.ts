@@ -84,8 +84,11 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
     // The health endpoint is asked for with Host: localhost; route that to the primary host.
     ["http_default_host", primary],
   ];
+  // Appended, not assigned: the base config's own modules_disabled ("posix") must stay.
+  const appended: Array<[string, string[]]> = [];
   if (!settings.federation) {
-    global.push(["s2s_ports", []], ["modules_disabled", ["s2s", "dialback"]]);
+    global.push(["s2s_ports", []]);
+    appended.push(["modules_disabled", ["s2s", "dialback"]]);
   }
   const fragments: ServiceFragment[] = SERVICES.map((service) => service(settings));
   for (const fragment of fragments) global.push(...(fragment.global ?? []));
@@ -103,7 +106,7 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
   });
 
   return {
-    global: `${HEADER}${luaAssignments(lastWins(global))}\n`,
+    global: `${HEADER}${luaAssignments(lastWins(global))}\n${appended.map(([name, list]) => `${name}:append ${luaValue(list)}\n`).join("")}`,
     hosts: `${HEADER}${hosts.join("\n")}`,
     certificateLinks: [...certificates].map(([name, files]) => ({ name, ...files })),
   };
