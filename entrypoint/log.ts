@@ -17,10 +17,25 @@ export function log(level: LogLevel, message: string): void {
   (level === "error" || level === "warn" ? process.stderr : process.stdout).write(line);
 }
 
+/**
+ * No startup step takes more than a few seconds; one that hangs (a mount that never answers)
+ * fails the start with its name instead of leaving the container silently stuck.
+ */
+export const STEP_TIMEOUT_MS = 60_000;
+
 /** Runs one named startup step and logs its duration, so slow steps are visible. */
-export async function step<T>(name: string, run: () => T | Promise<T>, describe?: (result: T) => string): Promise<T> {
+export async function step<T>(
+  name: string,
+  run: () => T | Promise<T>,
+  describe?: (result: T) => string,
+  { timeoutMs = STEP_TIMEOUT_MS }: { timeoutMs?: number } = {},
+): Promise<T> {
   const started = performance.now();
-  const result = await run();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the startup step "${name}" did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  const result = await Promise.race([Promise.resolve().then(run), timeout]).finally(() => clearTimeout(timer));
   const ms = Math.round(performance.now() - started);
   const detail = describe ? `: ${describe(result)}` : "";
   log("info", `${name}${detail} (${ms} ms)`);
