@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSettings } from "./settings.js";
 import { problemsOf } from "./test-settings.js";
@@ -101,6 +105,19 @@ describe("loadSettings", () => {
       "XMPP_LOG_LEVEL (from XMPP_LOG_LEVEL_FILE=/etc/shadow) is invalid: the file's content is not accepted (not shown: it may be a secret). " +
         "Accepted: debug, info, warn or error, e.g. XMPP_LOG_LEVEL=debug.",
     );
+  });
+
+  it("should refuse a FIFO as a _FILE at once, instead of waiting for a writer", () => {
+    const dir = mkdtempSync(join(tmpdir(), "settings-test-"));
+    try {
+      execFileSync("mkfifo", [join(dir, "level")]);
+      const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_LOG_LEVEL_FILE: join(dir, "level") });
+      expect(problem).toBe(
+        `XMPP_LOG_LEVEL_FILE="${join(dir, "level")}" cannot be read (not a regular file: a FIFO). Accepted: the path of a readable file whose content is the value of XMPP_LOG_LEVEL.`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("should refuse a variable set both directly and through _FILE", () => {

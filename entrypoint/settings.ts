@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { ConfigError } from "./errors.js";
 import type { LogLevel } from "./log.js";
 import { closestMatch } from "./closest-match.js";
+import { readRegularFile, RefusedFile } from "./read-regular-file.js";
 
 /** What a variable's parser reports when a value is not accepted. */
 export class InvalidValue extends Error {}
@@ -642,11 +642,13 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
   return settings as Settings;
 }
 
+/** A FIFO, a device or a huge file is refused rather than read: this runs as root, before anything else. */
 function readText(path: string): string {
-  return readFileSync(path, "utf8");
+  return readRegularFile(path).toString("utf8");
 }
 
 function describeFsError(error: unknown): string {
+  if (error instanceof RefusedFile) return error.reason;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return "no such file";
   if (code === "EACCES") return "permission denied";

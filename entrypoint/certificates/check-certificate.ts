@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
+import { readRegularFile, RefusedFile } from "../read-regular-file.js";
 import { isReadableBy } from "./readable-by.js";
 import type { Reader } from "./readable-by.js";
 
@@ -78,7 +79,8 @@ export interface LoadedCertificatePair {
   checkFor(name: string, now?: Date): CheckedCertificate;
 }
 
-export function loadCertificatePair(files: CertificateFiles, reader: Reader): LoadedCertificatePair {
+/** With `within`, both files must really be in that directory (certbot's live/ links into archive/ are). */
+export function loadCertificatePair(files: CertificateFiles, reader: Reader, within?: string): LoadedCertificatePair {
   const certPath = resolve(files.certPath);
   const keyPath = resolve(files.keyPath);
   // Problems that hold whatever the name; the first one found is the one reported.
@@ -90,9 +92,9 @@ export function loadCertificatePair(files: CertificateFiles, reader: Reader): Lo
     if (!readability.readable) note(path, readability.reason);
   }
 
-  const chain = parseCertificateChain(certPath);
+  const chain = parseCertificateChain(certPath, within);
   if (!chain.ok) note(certPath, chain.reason);
-  const key = parsePrivateKey(keyPath);
+  const key = parsePrivateKey(keyPath, within);
   if (!key.ok) note(keyPath, key.reason);
 
   let leaf: X509Certificate | undefined;
@@ -169,17 +171,35 @@ function normalizeName(name: string): string {
 
 type Parsed<T> = ({ ok: true } & T) | { ok: false; reason: string };
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+const BEGIN_CERTIFICATE = "-----BEGIN CERTIFICATE-----";
+const END_CERTIFICATE = "-----END CERTIFICATE-----";
 
-function parseCertificateChain(path: string): Parsed<{ certificates: X509Certificate[] }> {
-  const contents = readContents(path);
+/**
+ * The certificate blocks in order, found with indexOf in one pass: a lazy regex from every
+ * BEGIN to the next END is quadratic when the ENDs are missing. `unterminated` is set when a
+ * block has no END line before the next BEGIN or the end of the file.
+ */
+function certificateBlocks(text: string): { blocks: string[]; unterminated: boolean } {
+  const blocks: string[] = [];
+  let begin = text.indexOf(BEGIN_CERTIFICATE);
+  while (begin >= 0) {
+    const nextBegin = text.indexOf(BEGIN_CERTIFICATE, begin + BEGIN_CERTIFICATE.length);
+    const end = text.indexOf(END_CERTIFICATE, begin + BEGIN_CERTIFICATE.length);
+    if (end < 0 || (nextBegin >= 0 && nextBegin < end)) return { blocks, unterminated: true };
+    blocks.push(text.slice(begin, end + END_CERTIFICATE.length));
+    begin = nextBegin;
+  }
+  return { blocks, unterminated: false };
+}
+
+function parseCertificateChain(path: string, within: string | undefined): Parsed<{ certificates: X509Certificate[] }> {
+  const contents = readContents(path, within);
   if (!contents.ok) return contents;
   const text = contents.bytes.toString("latin1");
   if (text.trim() === "") return { ok: false, reason: "is empty" };
 
-  const blocks = text.match(PEM_CERTIFICATE) ?? [];
-  const begun = text.split("-----BEGIN CERTIFICATE-----").length - 1;
-  if (blocks.length < begun) {
+  const { blocks, unterminated } = certificateBlocks(text);
+  if (unterminated) {
     return { ok: false, reason: `is truncated: certificate ${blocks.length + 1} has no END line` };
   }
   if (blocks.length === 0) {
@@ -212,8 +232,8 @@ function parsesAsDer(bytes: Buffer): boolean {
   }
 }
 
-function parsePrivateKey(path: string): Parsed<{ key: KeyObject }> {
-  const contents = readContents(path);
+function parsePrivateKey(path: string, within: string | undefined): Parsed<{ key: KeyObject }> {
+  const contents = readContents(path, within);
   if (!contents.ok) return contents;
   const text = contents.bytes.toString("latin1");
   if (text.trim() === "") return { ok: false, reason: "is empty" };
@@ -230,11 +250,11 @@ function parsePrivateKey(path: string): Parsed<{ key: KeyObject }> {
   }
 }
 
-function readContents(path: string): Parsed<{ bytes: Buffer }> {
+function readContents(path: string, within: string | undefined): Parsed<{ bytes: Buffer }> {
   try {
-    return { ok: true, bytes: readFileSync(path) };
+    return { ok: true, bytes: readRegularFile(path, { within }) };
   } catch (error) {
-    return { ok: false, reason: `cannot be read (${messageOf(error)})` };
+    return { ok: false, reason: `cannot be read (${error instanceof RefusedFile ? error.reason : messageOf(error)})` };
   }
 }
 

@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, symlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, rmSync, symlinkSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadCertificatePair } from "./check-certificate.js";
-import { chooseCertificate, chooseCertificates, findCertificateCandidates } from "./find-certificates.js";
+import { chooseCertificate, chooseCertificates, findCertificateCandidates, type CertificateChoice } from "./find-certificates.js";
 import { generateRsaKeyPem } from "./issue-certificate.js";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
 import { DAY_MS, makeTempDir, stranger, testUser, writeFile } from "../../test-support/file-fixtures.js";
@@ -237,4 +238,53 @@ describe("chooseCertificates", () => {
     ]);
     expect(choices.get("example.com")).toEqual({ rejected: [] });
   });
+});
+
+describe("chooseCertificates in a hostile directory", () => {
+  const fullchain = () => join(dir, "live", "example.org", "fullchain.pem");
+  const reasonFor = (choices: Map<string, CertificateChoice>) => choices.get("example.org")?.rejected.map((r) => r.reason);
+
+  beforeEach(() => {
+    writeCertbotLineage(dir, "example.org", issueLeaf({ names: ["example.org"], keyPem }));
+    rmSync(fullchain());
+  });
+
+  it("refuses a FIFO as fullchain.pem without blocking on it", () => {
+    execFileSync("mkfifo", [fullchain()]);
+    expect(reasonFor(chooseCertificates(dir, ["example.org"], { reader: root, now }))).toEqual([
+      `${fullchain()}: ${fullchain()} is not a regular file`,
+    ]);
+  });
+
+  it("refuses a link out of the certificate directory, even to a readable file", () => {
+    const outside = makeTempDir(cleanups);
+    writeFile(join(outside, "fullchain.pem"), issueLeaf({ names: ["example.org"], keyPem }).fullchainPem);
+    symlinkSync(join(outside, "fullchain.pem"), fullchain());
+    expect(reasonFor(chooseCertificates(dir, ["example.org"], { reader: root, now }))).toEqual([
+      `${fullchain()} (${join(outside, "fullchain.pem")}): cannot be read (a link out of ${dir} (to ${join(outside, "fullchain.pem")}))`,
+    ]);
+  });
+
+  it("refuses a link to /dev/zero without reading it", () => {
+    symlinkSync("/dev/zero", fullchain());
+    expect(reasonFor(chooseCertificates(dir, ["example.org"], { reader: root, now }))).toEqual([
+      `${fullchain()} (/dev/zero): ${fullchain()} is not a regular file`,
+    ]);
+  });
+
+  it("refuses a sparse 600 MB file before reading it", () => {
+    writeFile(fullchain(), "");
+    truncateSync(fullchain(), 600 * 1024 * 1024);
+    expect(reasonFor(chooseCertificates(dir, ["example.org"], { reader: root, now }))).toEqual([
+      `${fullchain()}: cannot be read (larger than 1 MiB (629145600 bytes))`,
+    ]);
+  });
+
+  // The regex scan was quadratic in BEGIN lines (about 20 s for this 1 MiB); linear, it takes milliseconds.
+  it("reports 1 MiB of unterminated PEM blocks as truncated", () => {
+    writeFile(fullchain(), "-----BEGIN CERTIFICATE-----\n".repeat(Math.floor((1024 * 1024) / 28)));
+    expect(reasonFor(chooseCertificates(dir, ["example.org"], { reader: root, now }))).toEqual([
+      `${fullchain()}: is truncated: certificate 1 has no END line`,
+    ]);
+  }, 10_000);
 });

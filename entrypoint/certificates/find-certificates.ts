@@ -85,7 +85,7 @@ export function chooseCertificates(
   options: ChooseOptions,
 ): Map<string, CertificateChoice> {
   const search = findCertificateCandidates(dir);
-  const pairs = search.candidates.map((candidate) => loadCertificatePair(candidate, options.reader));
+  const pairs = search.candidates.map((candidate) => loadCertificatePair(candidate, options.reader, dir));
   // Dangling links might be any name's certificate: a live/ mounted without its archive/.
   const unreadable = search.skipped
     .filter((entry) => entry.kind === "unusable")
