@@ -1,7 +1,24 @@
-import { accessSync, chmodSync, chownSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { log } from "../log.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
+import { readRegularFile } from "../read-regular-file.js";
 import type { CertificateFiles, CheckedCertificate } from "./check-certificate.js";
 import { isReadableBy, type Reader } from "./readable-by.js";
 
@@ -100,20 +117,49 @@ function copyDirectory(): string {
   return join(PATHS.generatedDir, "keys");
 }
 
-function privateCopy(name: string, cert: CheckedCertificate): CertificateFiles {
-  const dir = copyDirectory();
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
-  chownSync(dir, 0, PROSODY_USER.gid);
-  chmodSync(dir, 0o750);
+/** The copy directories this process made; anything found there before is not trusted. */
+const madeFresh = new Set<string>();
+
+/**
+ * Whatever is at `dir` (a link, a directory planted before start) is removed, not followed, and
+ * a new directory made with mkdir(2), which fails rather than reuse anything that reappears. It
+ * is 0700 until its owner is root and its group Prosody's, then 0750: Prosody only reads.
+ */
+function makeFreshDirectory(dir: string): void {
+  if (madeFresh.has(dir) && lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { mode: 0o700 });
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchownSync(fd, 0, PROSODY_USER.gid);
+    fchmodSync(fd, 0o750);
+  } finally {
+    closeSync(fd);
+  }
+  madeFresh.add(dir);
+}
+
+/** Created new (never through a link, never an existing file), owned and moded through its fd. */
+function writePrivateFile(path: string, contents: Buffer, mode: number): void {
+  rmSync(path, { force: true });
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, contents);
+    fchownSync(fd, 0, PROSODY_USER.gid);
+    fchmodSync(fd, mode);
+    if ((fstatSync(fd).mode & 0o7777) !== mode) throw new Error(`${path}: mode not applied`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function privateCopy(certsDir: string, name: string, cert: CheckedCertificate, dir = copyDirectory()): CertificateFiles {
+  makeFreshDirectory(dir);
   // Named by fingerprint: the copy Prosody serves now stays until a reload has moved it on.
   const stem = join(dir, `${name}-${cert.fingerprint256.replace(/:/g, "").slice(0, 16)}`);
   const files = { certPath: `${stem}.crt`, keyPath: `${stem}.key` };
-  copyFileSync(cert.realCertPath, files.certPath);
-  copyFileSync(cert.realKeyPath, files.keyPath);
-  chownSync(files.certPath, 0, PROSODY_USER.gid);
-  chmodSync(files.certPath, 0o644);
-  chownSync(files.keyPath, 0, PROSODY_USER.gid);
-  chmodSync(files.keyPath, 0o640);
+  writePrivateFile(files.certPath, readRegularFile(cert.realCertPath, { within: certsDir }), 0o644);
+  writePrivateFile(files.keyPath, readRegularFile(cert.realKeyPath, { within: certsDir }), 0o640);
   return files;
 }
 
@@ -157,7 +203,7 @@ export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCert
       return { files: inPlace, how: "group-fix" };
     }
   }
-  const files = privateCopy(name, cert);
+  const files = privateCopy(certsDir, name, cert);
   log(
     "info",
     `certs group: ${why}; the mount is read-only, so Prosody reads a private copy of ${name}'s pair in ${dirname(files.keyPath)} (tmpfs, not world-readable). ` +

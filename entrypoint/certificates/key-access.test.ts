@@ -1,0 +1,67 @@
+import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeTempDir, writeFile } from "../../test-support/file-fixtures.js";
+import { PROSODY_USER } from "../paths.js";
+import type { CheckedCertificate } from "./check-certificate.js";
+import { privateCopy } from "./key-access.js";
+
+let cleanups: (() => void)[] = [];
+let certsDir: string;
+let base: string;
+let cert: CheckedCertificate;
+
+beforeEach(() => {
+  certsDir = makeTempDir(cleanups);
+  base = makeTempDir(cleanups);
+  writeFile(join(certsDir, "example.org.crt"), "CERT");
+  writeFile(join(certsDir, "example.org.key"), "KEY", 0o600);
+  cert = {
+    realCertPath: join(certsDir, "example.org.crt"),
+    realKeyPath: join(certsDir, "example.org.key"),
+    fingerprint256: "AB:CD:EF:01:23:45:67:89:AB:CD",
+  } as CheckedCertificate;
+});
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+const modeOf = (path: string) => (lstatSync(path).mode & 0o7777).toString(8);
+
+describe("privateCopy", () => {
+  it("should copy the pair into a fresh directory root:prosody 0750, key 0640", () => {
+    const files = privateCopy(certsDir, "example.org", cert, join(base, "keys"));
+    expect(readFileSync(files.keyPath, "utf8")).toBe("KEY");
+    expect([modeOf(join(base, "keys")), modeOf(files.keyPath), modeOf(files.certPath)]).toEqual(["750", "640", "644"]);
+    expect(lstatSync(files.keyPath)).toMatchObject({ uid: 0, gid: PROSODY_USER.gid });
+  });
+
+  it("should replace a link planted at the copy directory, never chown or write through it", () => {
+    const victim = makeTempDir(cleanups);
+    const before = statSync(victim);
+    symlinkSync(victim, join(base, "keys"));
+
+    const files = privateCopy(certsDir, "example.org", cert, join(base, "keys"));
+
+    expect(lstatSync(join(base, "keys")).isDirectory()).toBe(true);
+    expect(statSync(victim)).toMatchObject({ uid: before.uid, gid: before.gid, mode: before.mode });
+    expect(files.keyPath.startsWith(join(base, "keys") + "/")).toBe(true);
+  });
+
+  it("should not write a key copy through a link planted at its name", () => {
+    const victim = writeFile(join(makeTempDir(cleanups), "victim"), "untouched");
+    mkdirSync(join(base, "keys"));
+    symlinkSync(victim, join(base, "keys", "example.org-ABCDEF0123456789.key"));
+
+    privateCopy(certsDir, "example.org", cert, join(base, "keys"));
+
+    expect(readFileSync(victim, "utf8")).toBe("untouched");
+  });
+
+  it("should refuse to copy a key that links out of the certificate directory", () => {
+    const outside = writeFile(join(makeTempDir(cleanups), "key"), "OUTSIDE", 0o600);
+    expect(() => privateCopy(certsDir, "example.org", { ...cert, realKeyPath: outside }, join(base, "keys"))).toThrow(
+      `a link out of ${certsDir}`,
+    );
+  });
+});
