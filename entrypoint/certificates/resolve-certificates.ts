@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { log } from "../log.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import type { CertificateFiles, CheckedCertificate } from "./check-certificate.js";
@@ -51,8 +51,6 @@ export function chooseMounted(certsDir: string, names: readonly string[], now: D
 }
 
 function selfSigned(name: string, dir: string): ServedCertificate {
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
-  chownSync(dir, 0, PROSODY_USER.gid);
   const files = ensureSelfSigned(dir, name, { uid: 0, gid: PROSODY_USER.gid });
   const x509 = new X509Certificate(readFileSync(files.certPath));
   return {

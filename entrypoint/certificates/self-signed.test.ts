@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { chmodSync, lstatSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCertificate } from "./check-certificate.js";
@@ -162,5 +162,27 @@ describe("ensureSelfSigned", () => {
     const moved = ensureSelfSigned(store, domain, { uid: 4242, gid: 4243 });
     expect(moved.generated).toBe(false);
     expect(statSync(moved.keyPath)).toMatchObject({ uid: 4242, gid: 4243 });
+  });
+
+  it("never writes through a store that is a link (Prosody owns the data volume and could plant one)", () => {
+    const victim = makeTempDir(cleanups);
+    symlinkSync(victim, store);
+
+    const result = ensureSelfSigned(store, domain, owner);
+
+    expect(readdirSync(victim)).toEqual([]);
+    expect(lstatSync(store).isDirectory()).toBe(true);
+    expect(result.certPath).toBe(join(store, "example.org.crt"));
+  });
+
+  it("does not trust a store owned by someone else: it is moved aside and made anew", () => {
+    mkdirSync(store);
+    writeFile(join(store, "planted"), "x");
+    chownSync(store, 4242, 4242);
+
+    ensureSelfSigned(store, domain, owner);
+
+    expect(lstatSync(store)).toMatchObject({ uid: owner.uid, gid: owner.gid });
+    expect(readdirSync(store).sort()).toEqual(["example.org.crt", "example.org.key"]);
   });
 });

@@ -16,6 +16,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import { daysLeft, loadCertificatePair } from "./check-certificate.js";
 import { issueCertificate } from "./issue-certificate.js";
+import { log } from "../log.js";
 
 export interface SelfSignedOwner {
   uid: number;
@@ -33,6 +34,7 @@ const VALID_FOR_DAYS = 365;
 const DAY_MS = 86_400_000;
 const KEY_MODE = 0o640;
 const CERT_MODE = 0o644;
+const STORE_MODE = 0o750;
 
 /**
  * Keeps `<storeDir>/<domain>.crt` and `.key`: a self-signed certificate for `domain` and
@@ -45,6 +47,7 @@ export function ensureSelfSigned(storeDir: string, domain: string, owner: SelfSi
   }
   const certPath = join(storeDir, `${domain}.crt`);
   const keyPath = join(storeDir, `${domain}.key`);
+  ensureTrustedStore(storeDir, owner);
 
   if (isStillGood({ certPath, keyPath }, domain)) {
     // Ownership and modes are repaired in place: a data volume may come from another image.
@@ -53,7 +56,6 @@ export function ensureSelfSigned(storeDir: string, domain: string, owner: SelfSi
     return { certPath, keyPath, generated: false };
   }
 
-  mkdirSync(storeDir, { recursive: true });
   const now = Date.now();
   const issued = issueCertificate({
     names: [domain, `*.${domain}`],
@@ -65,6 +67,34 @@ export function ensureSelfSigned(storeDir: string, domain: string, owner: SelfSi
   writeAtomically(keyPath, issued.keyPem, KEY_MODE, owner);
   writeAtomically(certPath, issued.certPem, CERT_MODE, owner);
   return { certPath, keyPath, generated: true };
+}
+
+/**
+ * The store lives in the data volume, which Prosody owns: a compromised Prosody could replace it
+ * with a link or a directory of its own, so that root writes or re-owns files elsewhere. Anything
+ * at the store's name that is not a directory owned as expected is moved aside (rename does not
+ * follow links) and a new one made.
+ */
+function ensureTrustedStore(storeDir: string, owner: SelfSignedOwner): void {
+  // Root keeps the store itself (Prosody only reads it), whoever the files are for.
+  const uid = process.getuid?.() ?? 0;
+  const found = lstatSync(storeDir, { throwIfNoEntry: false });
+  const trusted = found?.isDirectory() === true && found.uid === uid;
+  if (found && !trusted) {
+    const aside = `${storeDir}.untrusted-${Date.now()}`;
+    renameSync(storeDir, aside);
+    log("warn", `${storeDir} was ${found.isSymbolicLink() ? "a link" : `not a directory owned by uid ${uid}`}: moved it to ${aside} and made a new one`);
+  }
+  // mkdir(2) fails rather than reuse anything that appeared at the name meanwhile.
+  if (!trusted) mkdirSync(storeDir, { mode: 0o700 });
+  const fd = openSync(storeDir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.uid !== uid || stats.gid !== owner.gid) fchownSync(fd, uid, owner.gid);
+    if ((stats.mode & 0o7777) !== STORE_MODE) fchmodSync(fd, STORE_MODE);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function isStillGood(files: { certPath: string; keyPath: string }, domain: string): boolean {
