@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.js";
+import { guardSignals } from "./signal-guard.js";
 import { log, setLogLevel, step } from "./log.js";
 import { PATHS } from "./paths.js";
 import { loadSettings, type Settings } from "./settings.js";
@@ -13,7 +14,7 @@ import { checkUserConfig } from "./config/check-user-config.js";
 import { renderConfig } from "./config/render-config.js";
 import { writeConfig } from "./config/write-config.js";
 import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
-import { startProsody } from "./prosody/start-prosody.js";
+import { startProsody, stopProsody } from "./prosody/start-prosody.js";
 import { createFirstRunAccounts, listedAccounts } from "./prosody/first-run-accounts.js";
 import { Renewal, watchForRenewals } from "./renewal/renewal.js";
 import { serviceWarnings } from "./config/services/service-warnings.js";
@@ -95,23 +96,28 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
+/** Any failure ends here: Prosody, if it runs, is stopped cleanly before the container exits non-zero. */
+async function fail(error: unknown): Promise<never> {
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) log("error", problem);
+    log("error", `not starting Prosody: fix the setting${error.problems.length > 1 ? "s" : ""} above (exit ${error.exitCode})`);
+    process.exit(error.exitCode);
+  }
+  log("error", `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await stopProsody();
+  process.exit(1);
+}
+
 /**
  * Runs the steps and exits with their outcome. entrypoint/snapshot.ts calls it, in the image
  * after Node has restored the entrypoint from its startup snapshot.
  */
 export function run(): void {
+  // First: until the steps listen for signals, Node's defaults would end the entrypoint.
+  guardSignals();
+  process.on("uncaughtException", (error) => void fail(error));
+  process.on("unhandledRejection", (error) => void fail(error));
   // Node's own start and loading this code: the part of every start before the first step.
   log("info", `entrypoint loaded (${Math.round(performance.now())} ms after Node started)`);
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof ConfigError) {
-        for (const problem of error.problems) log("error", problem);
-        log("error", `not starting Prosody: fix the setting${error.problems.length > 1 ? "s" : ""} above (exit ${error.exitCode})`);
-        process.exit(error.exitCode);
-      }
-      log("error", `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      process.exit(1);
-    },
-  );
+  main().then((code) => process.exit(code), fail);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prosodyPid, startAppliance } from "./helpers/appliance.js";
+import { prosodyPid, startAppliance, waitUntilReady, type Appliance } from "./helpers/appliance.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
@@ -41,4 +41,22 @@ describe("signals", () => {
     await appliance.container.kill({ signal: "SIGINT" });
     expect(await appliance.exited()).toBe(0);
   });
+
+  it("should survive SIGHUP sent while it is still starting, before certificates are watched", async () => {
+    await using appliance = await startAppliance({ waitUntil: "started" });
+    await untilEntrypointLogs(appliance);
+    await waitFor("certificates to be watched, sending SIGHUP meanwhile", async () => {
+      if ((await appliance.logs()).includes("appliance info  watch certificates")) return true;
+      await appliance.container.kill({ signal: "SIGHUP" });
+      return false;
+    }, { intervalMs: 20 });
+    await waitUntilReady(appliance);
+    expect(await appliance.logs()).toContain("appliance info  SIGHUP ignored: the entrypoint is still starting, or stopping");
+    expect((await appliance.container.inspect()).State.Running).toBe(true);
+  });
 });
+
+/** Resolves once the entrypoint runs its own code: signals before that meet Node's bootstrap. */
+async function untilEntrypointLogs(appliance: Appliance): Promise<void> {
+  await waitFor("the entrypoint's first log line", async () => (await appliance.logs()).includes("appliance "), { intervalMs: 20 });
+}

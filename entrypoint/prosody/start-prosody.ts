@@ -17,6 +17,33 @@ export interface StartOptions {
   command?: string[];
 }
 
+/** The Prosody this process started, while it runs: stopped cleanly if the entrypoint fails. */
+let running: ChildProcess | undefined;
+
+/** Time Prosody gets to stop after SIGTERM before it is killed: under `docker stop`'s 10 s. */
+export const STOP_GRACE_MS = 5_000;
+
+/**
+ * Stops the running Prosody, if any: SIGTERM, then SIGKILL after `graceMs`. Called when the
+ * entrypoint fails, so that Prosody closes its sessions and storage instead of being killed
+ * with the container.
+ */
+export async function stopProsody(graceMs = STOP_GRACE_MS): Promise<void> {
+  const child = running;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  log("warn", `stopping Prosody (pid ${child.pid}): the entrypoint cannot go on`);
+  child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), graceMs)));
+  if ((await Promise.race([exited, late])) === "late") {
+    log("warn", `Prosody did not stop within ${graceMs / 1000} s: killing it`);
+    child.kill("SIGKILL");
+    await exited;
+  }
+  clearTimeout(timer);
+}
+
 // SIGHUP is not forwarded as is: the entrypoint re-checks certificates first, then reloads.
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
@@ -41,6 +68,7 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
     ],
     { stdio: "inherit" },
   );
+  running = child;
 
   const forward = (signal: NodeJS.Signals) => {
     log("debug", `forwarding ${signal} to Prosody`);
@@ -51,6 +79,7 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
+      if (running === child) running = undefined;
       for (const s of FORWARDED_SIGNALS) process.off(s, forward);
       if (signal) {
         resolve(128 + (constants.signals[signal] ?? 0));
