@@ -44,3 +44,20 @@ describe("stopProsody", () => {
     expect(await prosody.exited).toBe(137);
   });
 });
+
+describe("reload", () => {
+  it("should hold SIGHUP back until Prosody handles it, instead of killing a Prosody still starting", async () => {
+    const ready = join(dir, "ready");
+    const hangups = join(dir, "hangups");
+    const script = `sleep 0.5; trap 'echo hup >> ${hangups}' HUP; : > ${ready}; while :; do sleep 0.05; done`;
+    const prosody = startProsody({ command: ["sh", "-c", script] });
+    started.push(prosody);
+
+    prosody.reload();
+
+    await waitFor("the stand-in to handle the SIGHUP", () => existsSync(hangups));
+    expect(readFileSync(hangups, "utf8")).toBe("hup\n");
+    expect(prosody.child.exitCode).toBe(null);
+  });
+});
+

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import { log } from "../log.js";
@@ -47,6 +48,39 @@ export async function stopProsody(graceMs = STOP_GRACE_MS): Promise<void> {
 // SIGHUP is not forwarded as is: the entrypoint re-checks certificates first, then reloads.
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
+/** Whether the process has a handler for `signal`: the SigCgt mask in /proc/PID/status. */
+function handles(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/im.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(constants.signals[signal] - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+const HANDLER_WAIT_MS = 30_000;
+
+/**
+ * A signal Prosody does not handle yet (it is still starting) would end it, as SIGHUP's default
+ * does: it is sent once Prosody has installed its handler, polled every 50 ms.
+ */
+function sendOnceHandled(child: ChildProcess, signal: NodeJS.Signals): void {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (handles(pid, signal)) {
+    child.kill(signal);
+    return;
+  }
+  log("debug", `Prosody does not handle ${signal} yet (still starting): sending it once it does`);
+  const startedAt = Date.now();
+  const poll = setInterval(() => {
+    if (child.exitCode !== null || child.signalCode !== null) return clearInterval(poll);
+    if (!handles(pid, signal) && Date.now() - startedAt < HANDLER_WAIT_MS) return;
+    clearInterval(poll);
+    child.kill(signal);
+  }, 50);
+}
+
 /**
  * Starts Prosody in the foreground as the unprivileged prosody user. setpriv sets the
  * supplementary groups explicitly: Node's own uid/gid spawn options would drop them.
@@ -88,5 +122,5 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
       }
     });
   });
-  return { child, exited, reload: () => child.kill("SIGHUP") };
+  return { child, exited, reload: () => sendOnceHandled(child, "SIGHUP") };
 }
