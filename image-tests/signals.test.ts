@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { prosodyPid, startAppliance, waitUntilReady, type Appliance } from "./helpers/appliance.js";
-import { waitFor } from "../test-support/wait-for.js";
+import { sleep, waitFor } from "../test-support/wait-for.js";
 import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
 /** The domain and its services (group chat, file sharing, file-transfer proxy), each a Prosody host. */
@@ -52,6 +52,20 @@ describe("signals", () => {
     }, { intervalMs: 20 });
     await waitUntilReady(appliance);
     expect(await appliance.logs()).toContain("appliance info  SIGHUP ignored: the entrypoint is still starting, or stopping");
+    expect((await appliance.container.inspect()).State.Running).toBe(true);
+  });
+
+  it("should never open Node's inspector on SIGUSR1, while starting or once Prosody runs", async () => {
+    await using appliance = await startAppliance({ waitUntil: "started" });
+    await untilEntrypointLogs(appliance);
+    await appliance.container.kill({ signal: "SIGUSR1" });
+    await waitUntilReady(appliance);
+    await appliance.container.kill({ signal: "SIGUSR1" });
+    await sleep(500);
+    // 9229 is 240D in /proc/net/tcp; 0A is LISTEN.
+    const listeners = await appliance.exec(["sh", "-c", "cat /proc/net/tcp /proc/net/tcp6 | grep -i ':240D [0-9A-F:]* 0A' || true"]);
+    expect(listeners.stdout).toBe("");
+    expect(await appliance.logs()).not.toContain("Debugger listening");
     expect((await appliance.container.inspect()).State.Running).toBe(true);
   });
 });
