@@ -41,6 +41,8 @@ async function main(): Promise<number> {
     () => chooseMounted(settings.certsDir, names, new Date()),
     (found) => `${[...found.values()].filter((c) => c.chosen).length} of ${names.length} names covered in ${settings.certsDir}`,
   );
+  // Only a group the user names may be given to files on their mount: 990 may be a real host group.
+  const groupFix = settings.certsGid !== "auto";
   const certsGid = certsGroupId(settings.certsGid, [...choices.values()].flatMap((c) => (c.chosen ? [c.chosen] : [])));
 
   await step("check your conf.d", () => checkUserConfig(PATHS.userConfigDir, prosodyReader(certsGid)), (files) => files);
@@ -49,7 +51,7 @@ async function main(): Promise<number> {
 
   const resolution = await step(
     "grant key access",
-    () => resolveCertificates(names, { certsDir: settings.certsDir, certsGid }, choices),
+    () => resolveCertificates(names, { certsDir: settings.certsDir, certsGid, groupFix }, choices),
     (r) => `${r.served.size - r.selfSigned.length} mounted, ${r.selfSigned.length} self-signed`,
   );
   for (const cert of resolution.served.values()) {
@@ -69,6 +71,7 @@ async function main(): Promise<number> {
     names,
     certsDir: settings.certsDir,
     certsGid,
+    groupFix,
     topology: {
       primary: settings.domains[0]!,
       federation: settings.federation,

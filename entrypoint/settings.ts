@@ -364,7 +364,7 @@ export const SETTINGS = {
     default: "auto",
     accepted: "auto, or a numeric group id",
     description:
-      "The group that may read the mounted private keys (the HOWTOs' `certs` group); Prosody runs with it. `auto` takes the group owning the keys, or 990 when they are root's: then certbot's group fix is applied on a writable mount (dirs 0750, keys 0640, group only), and a read-only mount's pair is copied to a private tmpfs.",
+      "The group that may read the mounted private keys (the HOWTOs' `certs` group); Prosody runs with it. `auto` takes the group owning the keys, or 990 when they are root's, and never changes the mount: keys Prosody cannot read are copied to a private tmpfs. A gid set here also allows certbot's group fix on a writable mount (dirs 0750, keys 0640, that group only), which certbot keeps on renewal.",
     example: "1001",
     parse: parseGid,
   }),

@@ -47,10 +47,20 @@ describe("the certs group", () => {
     expect(await worldReadableKeys(appliance, "/etc/letsencrypt", "/dev/shm", "/var/lib/prosody")).toBe("");
   });
 
-  it("should apply only certbot's documented group fix on a writable mount, and read keys in place", async () => {
+  it("should change nothing on a writable mount when XMPP_CERTS_GID is auto (990 may be a real host group)", async () => {
     using le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }], { readOnly: false });
     const before = snapshotTree(le.tree.root);
     await using appliance = await startAppliance({ binds: [le.bind] });
+
+    expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(le.tree.serial(DOMAIN)));
+    expect(treeChanges(before, snapshotTree(le.tree.root))).toEqual([]);
+    expect(await appliance.logs()).toMatch(/XMPP_CERTS_GID is auto, which never changes your mount, so Prosody reads a private copy of example\.org's pair/);
+  });
+
+  it("should apply only certbot's documented group fix on a writable mount when XMPP_CERTS_GID is set, and read keys in place", async () => {
+    using le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }], { readOnly: false });
+    const before = snapshotTree(le.tree.root);
+    await using appliance = await startAppliance({ binds: [le.bind], env: { XMPP_CERTS_GID: "990" } });
 
     expect(treeChanges(before, snapshotTree(le.tree.root))).toEqual([
       "archive: 0700 0:0 -> 0750 0:990",

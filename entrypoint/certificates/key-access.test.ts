@@ -4,7 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeTempDir, writeFile } from "../../test-support/file-fixtures.js";
 import { PROSODY_USER } from "../paths.js";
 import type { CheckedCertificate } from "./check-certificate.js";
-import { privateCopy } from "./key-access.js";
+import { chooseCertificate } from "./find-certificates.js";
+import { generateRsaKeyPem } from "./issue-certificate.js";
+import { grantKeyAccess, privateCopy } from "./key-access.js";
+import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
+import { issueLeaf } from "../../test-support/test-ca.js";
 
 let cleanups: (() => void)[] = [];
 let certsDir: string;
@@ -63,5 +67,33 @@ describe("privateCopy", () => {
     expect(() => privateCopy(certsDir, "example.org", { ...cert, realKeyPath: outside }, join(base, "keys"))).toThrow(
       `a link out of ${certsDir}`,
     );
+  });
+});
+
+describe("grantKeyAccess on a writable mount with certbot's root-only defaults", () => {
+  function certbotDefaults() {
+    const pair = issueLeaf({ names: ["example.org"], keyPem: generateRsaKeyPem() });
+    writeCertbotLineage(certsDir, "example.org", pair);
+    const chosen = chooseCertificate(certsDir, "example.org", { reader: { uid: 0, gids: [0] } }).chosen!;
+    return { chosen, before: snapshot() };
+  }
+  const snapshot = () =>
+    ["live", "archive", "archive/example.org/privkey1.pem"].map((path) => {
+      const stats = lstatSync(join(certsDir, path));
+      return `${path} ${(stats.mode & 0o7777).toString(8)} ${stats.gid}`;
+    });
+
+  it("should change nothing on the mount when XMPP_CERTS_GID is auto, serving a private copy", () => {
+    const { chosen, before } = certbotDefaults();
+    const access = grantKeyAccess(certsDir, "example.org", chosen, 990, { groupFix: false, copyDir: join(base, "keys") });
+    expect(access.how).toBe("private-copy");
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("should apply certbot's group fix when XMPP_CERTS_GID names the group", () => {
+    const { chosen } = certbotDefaults();
+    const access = grantKeyAccess(certsDir, "example.org", chosen, 990, { groupFix: true, copyDir: join(base, "keys") });
+    expect(access.how).toBe("group-fix");
+    expect(snapshot()).toEqual(["live 750 990", "archive 750 990", "archive/example.org/privkey1.pem 640 990"]);
   });
 });

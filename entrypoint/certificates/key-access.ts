@@ -185,7 +185,14 @@ export function removeStaleCopies(inUse: Iterable<CertificateFiles>): void {
  * group already reads it), by certbot's group fix on a writable mount, or as a private copy
  * when the mount is read-only. Logs what it changed.
  */
-export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCertificate, certsGid: number): KeyAccess {
+export interface GrantOptions {
+  /** Whether certbot's group fix may change a writable mount (XMPP_CERTS_GID set explicitly). */
+  groupFix: boolean;
+  /** Where private copies go (tests). */
+  copyDir?: string;
+}
+
+export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCertificate, certsGid: number, options: GrantOptions): KeyAccess {
   const reader = prosodyReader(certsGid);
   const inPlace = { certPath: cert.realCertPath, keyPath: cert.realKeyPath };
   const blocked = [cert.certPath, cert.realKeyPath, cert.keyPath]
@@ -194,7 +201,8 @@ export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCert
   if (!blocked) return { files: inPlace, how: "in-place" };
 
   const why = blocked.readable ? "" : blocked.reason;
-  if (isWritable(cert.realKeyPath) && isWritable(dirname(cert.realKeyPath))) {
+  const writable = isWritable(cert.realKeyPath) && isWritable(dirname(cert.realKeyPath));
+  if (options.groupFix && writable) {
     const changes = applyGroupFix(certsDir, cert, certsGid);
     for (const change of changes) log("info", `certs group: ${change}`);
     const after = [cert.certPath, cert.realKeyPath].map((p) => isReadableBy(p, reader)).find((r) => !r.readable);
@@ -203,10 +211,11 @@ export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCert
       return { files: inPlace, how: "group-fix" };
     }
   }
-  const files = privateCopy(certsDir, name, cert);
+  const files = privateCopy(certsDir, name, cert, options.copyDir);
+  const because = writable ? "XMPP_CERTS_GID is auto, which never changes your mount" : "the mount is read-only";
   log(
     "info",
-    `certs group: ${why}; the mount is read-only, so Prosody reads a private copy of ${name}'s pair in ${dirname(files.keyPath)} (tmpfs, not world-readable). ` +
+    `certs group: ${why}; ${because}, so Prosody reads a private copy of ${name}'s pair in ${dirname(files.keyPath)} (tmpfs, not world-readable). ` +
       `To read keys in place, give group ${certsGid} read access on the host (chgrp ${certsGid}, chmod 0640 keys, 0750 dirs) or set XMPP_CERTS_GID.`,
   );
   return { files, how: "private-copy" };

@@ -21,7 +21,7 @@ afterEach(() => {
 });
 
 const resolve = (current?: ReturnType<typeof resolveCertificates>["served"]) =>
-  resolveCertificates(["example.org"], { certsDir: letsencrypt, certsGid: CERTS_GID, selfSignedDir, current });
+  resolveCertificates(["example.org"], { certsDir: letsencrypt, certsGid: CERTS_GID, groupFix: true, selfSignedDir, current });
 
 describe("resolveCertificates (needs root, as in CI)", () => {
   it("should serve a valid certbot lineage from the files behind its links, readable by the certs group", () => {

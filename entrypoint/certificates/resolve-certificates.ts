@@ -23,6 +23,8 @@ export interface ServedCertificate {
 export interface ResolveOptions {
   certsDir: string;
   certsGid: number;
+  /** certbot's group fix on a writable mount: only when XMPP_CERTS_GID is set (else a private copy). */
+  groupFix?: boolean;
   now?: Date;
   selfSignedDir?: string;
   /** What is served now; absent at startup. */
@@ -87,7 +89,7 @@ export function resolveCertificates(
       if (current?.source === "mounted" && current.fingerprint256 === cert.fingerprint256) {
         next = current;
       } else {
-        const access = grantKeyAccess(options.certsDir, name, cert, options.certsGid);
+        const access = grantKeyAccess(options.certsDir, name, cert, options.certsGid, { groupFix: options.groupFix ?? false });
         next = {
           name,
           files: access.files,

@@ -77,12 +77,13 @@ function fakeProsody(startedWith: ReadonlyMap<string, ServedCertificate>, listen
 function renewalServing(listener?: Parameters<typeof fakeProsody>[1]) {
   const first = issueLeaf({ names: [NAME] });
   writeCertbotLineage(letsencrypt, NAME, first, 1);
-  const served = resolveCertificates([NAME], { certsDir: letsencrypt, certsGid: CERTS_GID }).served;
+  const served = resolveCertificates([NAME], { certsDir: letsencrypt, certsGid: CERTS_GID, groupFix: true }).served;
   const prosody = fakeProsody(served, listener);
   const renewal = new Renewal({
     names: [NAME],
     certsDir: letsencrypt,
     certsGid: CERTS_GID,
+    groupFix: true,
     topology: { primary: NAME, federation: true, domains: [NAME], https: true, httpsOnly: [] },
     served,
     prosody,

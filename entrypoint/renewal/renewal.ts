@@ -48,6 +48,7 @@ export interface RenewalOptions {
   names: readonly string[];
   certsDir: string;
   certsGid: number;
+  groupFix?: boolean;
   topology: ListenerTopology;
   /** What Prosody serves since startup. */
   served: ReadonlyMap<string, ServedCertificate>;
@@ -172,6 +173,7 @@ export class Renewal {
     return resolveCertificates(this.options.names, {
       certsDir: this.options.certsDir,
       certsGid: this.options.certsGid,
+      groupFix: this.options.groupFix,
       current: this.served,
       now: this.now(),
     });
