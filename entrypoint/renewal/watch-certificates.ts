@@ -1,5 +1,5 @@
 import type { FSWatcher } from "chokidar";
-import { relative } from "node:path";
+import { relative, sep } from "node:path";
 import { log } from "../log.js";
 
 export interface WatchOptions {
@@ -9,21 +9,29 @@ export interface WatchOptions {
 }
 
 /**
- * Watches the certificate directory, following certbot's live/ links into archive/. Polling
- * is for bind mounts that deliver no inotify events (Docker Desktop, WSL2, NFS).
+ * certbot's renewal config and account files change too, but never a certificate; archive/
+ * only gains files, and a renewal shows as its live/ links being re-pointed.
+ */
+const UNWATCHED = new Set(["accounts", "renewal", "renewal-hooks", "csr", "keys", "archive"]);
+
+/**
+ * Watches the certificate directory. Links are watched as links, never followed: certbot's
+ * re-pointed live/ links are events in live/, and a link out of the mount (to /, to /proc) is
+ * not crawled. Without archive/, watches stay one per live file however many renewals there
+ * were. Polling is for bind mounts that deliver no inotify events (Docker Desktop, WSL2, NFS).
  */
 export async function watchCertificates(dir: string, options: WatchOptions): Promise<FSWatcher> {
   // Imported here, after Prosody has started, to keep it off the path to a listening server.
   const { watch } = await import("chokidar");
   const watcher = watch(dir, {
     ignoreInitial: true,
-    followSymlinks: true,
-    depth: 4,
+    followSymlinks: false,
+    // live/<lineage>/fullchain.pem is two levels down: nothing deeper is a certificate.
+    depth: 2,
     usePolling: options.polling,
     interval: 1_000,
     binaryInterval: 1_000,
-    // certbot's renewal config and account files change too, but never a certificate.
-    ignored: (path: string) => /\/(accounts|renewal|renewal-hooks|csr|keys)(\/|$)/.test(path),
+    ignored: (path: string) => relative(dir, path).split(sep).some((segment) => UNWATCHED.has(segment)),
   });
   watcher.on("all", (event, path) => options.onEvent(`${event} ${relative(dir, path) || "."}`));
   watcher.on("error", (error) => log("warn", `watching ${dir}: ${(error as Error).message}`));
