@@ -1,19 +1,41 @@
-import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PATHS, PROSODY_USER } from "./paths.js";
 import { log } from "./log.js";
 
+/**
+ * Gives a tree to uid:gid without following a link, even one swapped in while it runs: a
+ * directory is opened O_NOFOLLOW and changed through its fd, and its entries are reached
+ * through /proc/self/fd/N, which names the directory opened, not whatever has its name now.
+ */
 function chownTree(path: string, uid: number, gid: number): number {
-  let changed = 0;
   const stat = lstatSync(path);
-  if (stat.uid !== uid || stat.gid !== gid) {
+  if (!stat.isDirectory()) {
+    if (stat.uid === uid && stat.gid === gid) return 0;
     lchownSync(path, uid, gid);
-    changed++;
+    return 1;
   }
-  if (stat.isDirectory()) {
-    for (const entry of readdirSync(path)) changed += chownTree(join(path, entry), uid, gid);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (error) {
+    // Replaced by a link or a file since the lstat: not followed, and not ours to take.
+    if (["ELOOP", "ENOTDIR", "ENOENT"].includes((error as NodeJS.ErrnoException).code ?? "")) return 0;
+    throw error;
   }
-  return changed;
+  try {
+    let changed = 0;
+    const opened = fstatSync(fd);
+    if (opened.uid !== uid || opened.gid !== gid) {
+      fchownSync(fd, uid, gid);
+      changed++;
+    }
+    const here = `/proc/self/fd/${fd}`;
+    for (const entry of readdirSync(here)) changed += chownTree(join(here, entry), uid, gid);
+    return changed;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
