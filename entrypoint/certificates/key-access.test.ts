@@ -1,6 +1,7 @@
-import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import * as fs from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { makeTempDir, writeFile } from "../../test-support/file-fixtures.js";
 import { PROSODY_USER } from "../paths.js";
 import type { CheckedCertificate } from "./check-certificate.js";
@@ -9,6 +10,19 @@ import { generateRsaKeyPem } from "./issue-certificate.js";
 import { grantKeyAccess, privateCopy } from "./key-access.js";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
 import { issueLeaf } from "../../test-support/test-ca.js";
+
+/** Called with each path the code under test lstat()s or opens: lets a test act between a check and a change. */
+let afterCheck: (path: string) => void = () => {};
+vi.mock("node:fs", async (importOriginal) => {
+  const original = await importOriginal<typeof import("node:fs")>();
+  const hooked = <F extends (path: never, ...rest: never[]) => unknown>(f: F) =>
+    ((path: fs.PathLike, ...rest: unknown[]) => {
+      const result = (f as unknown as (...args: unknown[]) => unknown)(path, ...rest);
+      afterCheck(String(path));
+      return result;
+    }) as unknown as F;
+  return { ...original, lstatSync: hooked(original.lstatSync), openSync: hooked(original.openSync) };
+});
 
 let cleanups: (() => void)[] = [];
 let certsDir: string;
@@ -27,6 +41,7 @@ beforeEach(() => {
   } as CheckedCertificate;
 });
 afterEach(() => {
+  afterCheck = () => {};
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
@@ -95,5 +110,22 @@ describe("grantKeyAccess on a writable mount with certbot's root-only defaults",
     const access = grantKeyAccess(certsDir, "example.org", chosen, 990, { groupFix: true, copyDir: join(base, "keys") });
     expect(access.how).toBe("group-fix");
     expect(snapshot()).toEqual(["live 750 990", "archive 750 990", "archive/example.org/privkey1.pem 640 990"]);
+  });
+
+  it("should not follow a directory swapped for a link between its check and the group fix", () => {
+    const { chosen } = certbotDefaults();
+    const victim = makeTempDir(cleanups);
+    const before = statSync(victim);
+    const swapped = join(certsDir, "live");
+    afterCheck = (path) => {
+      if (path !== swapped) return;
+      afterCheck = () => {};
+      renameSync(swapped, `${swapped}.moved`);
+      symlinkSync(victim, swapped);
+    };
+
+    grantKeyAccess(certsDir, "example.org", chosen, 990, { groupFix: true, copyDir: join(base, "keys") });
+
+    expect(statSync(victim)).toMatchObject({ gid: before.gid, mode: before.mode });
   });
 });

@@ -1,7 +1,5 @@
 import {
   accessSync,
-  chmodSync,
-  chownSync,
   closeSync,
   constants,
   fchmodSync,
@@ -15,6 +13,7 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
+import type { Stats } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { log } from "../log.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
@@ -75,6 +74,25 @@ function directoriesBetween(root: string, file: string): string[] {
 }
 
 /**
+ * Runs `change` on `path` opened without following a link: what is checked (fstat) is what is
+ * changed (fchown/fchmod), even if the name is swapped meanwhile. A link is left alone.
+ */
+function withNoFollow(path: string, flags: number, change: (fd: number, stat: Stats) => void): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | flags);
+  } catch (error) {
+    if (["ELOOP", "ENOTDIR", "ENOENT"].includes((error as NodeJS.ErrnoException).code ?? "")) return;
+    throw error;
+  }
+  try {
+    change(fd, fstatSync(fd));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * certbot's documented fix for letting a service read its keys: the directories on the way
  * become group-searchable and the key group-readable, for the certs group. certbot keeps group
  * and group mode on renewal. Never adds a permission for others.
@@ -86,23 +104,25 @@ function applyGroupFix(certsDir: string, cert: CheckedCertificate, gid: number):
     for (const dir of directoriesBetween(certsDir, resolve(path))) paths.add(dir);
   }
   for (const dir of paths) {
-    const stat = lstatSync(dir);
-    if (!stat.isDirectory()) continue;
-    const needsGroup = stat.gid !== gid && (stat.mode & 0o005) !== 0o005;
-    const mode = stat.mode | 0o050;
-    if (needsGroup) chownSync(dir, stat.uid, gid);
-    if (mode !== stat.mode) chmodSync(dir, mode & 0o7777);
-    if (needsGroup || mode !== stat.mode) {
-      changes.push(`${dir}: ${octal(stat.mode)} ${stat.uid}:${stat.gid} -> ${octal(mode)} ${stat.uid}:${needsGroup ? gid : stat.gid}`);
+    withNoFollow(dir, constants.O_DIRECTORY, (fd, stat) => {
+      const needsGroup = stat.gid !== gid && (stat.mode & 0o005) !== 0o005;
+      const mode = stat.mode | 0o050;
+      if (needsGroup) fchownSync(fd, stat.uid, gid);
+      if (mode !== stat.mode) fchmodSync(fd, mode & 0o7777);
+      if (needsGroup || mode !== stat.mode) {
+        changes.push(`${dir}: ${octal(stat.mode)} ${stat.uid}:${stat.gid} -> ${octal(mode)} ${stat.uid}:${needsGroup ? gid : stat.gid}`);
+      }
+    });
+  }
+  withNoFollow(cert.realKeyPath, constants.O_NONBLOCK, (fd, key) => {
+    if (!key.isFile()) return;
+    const keyMode = (key.mode & 0o7707) | 0o040;
+    if (key.gid !== gid || keyMode !== (key.mode & 0o7777)) {
+      fchownSync(fd, key.uid, gid);
+      fchmodSync(fd, keyMode);
+      changes.push(`${cert.realKeyPath}: ${octal(key.mode)} ${key.uid}:${key.gid} -> ${octal(keyMode)} ${key.uid}:${gid}`);
     }
-  }
-  const key = statSync(cert.realKeyPath);
-  const keyMode = (key.mode & 0o7707) | 0o040;
-  if (key.gid !== gid || keyMode !== (key.mode & 0o7777)) {
-    chownSync(cert.realKeyPath, key.uid, gid);
-    chmodSync(cert.realKeyPath, keyMode);
-    changes.push(`${cert.realKeyPath}: ${octal(key.mode)} ${key.uid}:${key.gid} -> ${octal(keyMode)} ${key.uid}:${gid}`);
-  }
+  });
   return changes;
 }
 
