@@ -48,11 +48,18 @@ export async function stopProsody(graceMs = STOP_GRACE_MS): Promise<void> {
 // SIGHUP is not forwarded as is: the entrypoint re-checks certificates first, then reloads.
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-/** Whether the process has a handler for `signal`: the SigCgt mask in /proc/PID/status. */
+/**
+ * Whether the process takes `signal` itself: caught by a handler (SigCgt) or blocked (SigBlk),
+ * as Prosody does to read signals from a signalfd, in /proc/PID/status.
+ */
 function handles(pid: number, signal: NodeJS.Signals): boolean {
   try {
-    const mask = /^SigCgt:\s*([0-9a-f]+)$/im.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(constants.signals[signal] - 1)) & 1n) === 1n;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const bit = BigInt(constants.signals[signal] - 1);
+    return ["SigCgt", "SigBlk"].some((field) => {
+      const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, "im").exec(status)?.[1];
+      return mask !== undefined && ((BigInt(`0x${mask}`) >> bit) & 1n) === 1n;
+    });
   } catch {
     return false;
   }
@@ -96,6 +103,8 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
       `--reuid=${PROSODY_USER.uid}`,
       `--regid=${PROSODY_USER.gid}`,
       `--groups=${[...new Set(groups)].join(",")}`,
+      // No setuid binary or file capability can give Prosody (or what it runs) more than uid 101 has.
+      "--no-new-privs",
       "--reset-env",
       "--",
       ...command,
