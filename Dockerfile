@@ -49,6 +49,9 @@ RUN groupadd --system --gid 101 prosody \
  && install -d -o prosody -g prosody -m 0750 /var/lib/prosody \
  && install -d -o root -g prosody -m 0750 /run/prosody-appliance
 
+# Nothing in the container needs setuid or setgid binaries (su, passwd, mount ...): none are left.
+RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +
+
 COPY server/prosody.cfg.lua /etc/prosody/prosody.cfg.lua
 COPY server/modules/ /usr/local/lib/prosody-appliance/prosody-modules/
 COPY server/healthcheck.lua /usr/local/bin/appliance-healthcheck
