@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 
 /* Files and users for unit tests that read certificates from disk. */
 
@@ -23,4 +24,23 @@ export function writeFile(path: string, contents: string | Buffer, mode = 0o644)
   writeFileSync(path, contents);
   chmodSync(path, mode);
   return path;
+}
+
+/**
+ * A fresh world-searchable temporary directory for each test of the file, removed after it;
+ * `cleanups` takes more. Call at the top level of a test file.
+ */
+export function tempDirPerTest(): { dir(): string; cleanups: (() => void)[] } {
+  const cleanups: (() => void)[] = [];
+  let current: string | undefined;
+  beforeEach(() => {
+    current = makeTempDir(cleanups);
+  });
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+  return {
+    dir: () => current ?? (() => { throw new Error("tempDirPerTest: no test is running"); })(),
+    cleanups,
+  };
 }

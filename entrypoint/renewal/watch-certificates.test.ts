@@ -1,19 +1,13 @@
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
-import { makeTempDir, writeFile } from "../../test-support/file-fixtures.js";
+import { makeTempDir, tempDirPerTest, writeFile } from "../../test-support/file-fixtures.js";
 import { waitFor } from "../../test-support/wait-for.js";
 import { watchCertificates } from "./watch-certificates.js";
 
-let cleanups: (() => void)[] = [];
-let dir: string;
-beforeEach(() => {
-  dir = makeTempDir(cleanups);
-});
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
+const temp = tempDirPerTest();
+const { cleanups } = temp;
 
 const pair = { fullchainPem: "CERT", keyPem: "KEY" };
 
@@ -21,20 +15,20 @@ describe("watchCertificates", () => {
   it("should watch nothing outside the directory and no archived file, and still see a renewal", async () => {
     const outside = makeTempDir(cleanups);
     for (let n = 0; n < 20; n++) writeFile(join(outside, `file${n}`), "x");
-    symlinkSync(outside, join(dir, "link-out"));
-    for (let version = 1; version <= 5; version++) writeCertbotLineage(dir, "example.org", pair, version);
+    symlinkSync(outside, join(temp.dir(), "link-out"));
+    for (let version = 1; version <= 5; version++) writeCertbotLineage(temp.dir(), "example.org", pair, version);
 
     const events: string[] = [];
-    const watcher = await watchCertificates(dir, { polling: false, onEvent: (event) => events.push(event) });
+    const watcher = await watchCertificates(temp.dir(), { polling: false, onEvent: (event) => events.push(event) });
     cleanups.push(() => void watcher.close());
     await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
 
     const watched = Object.entries(watcher.getWatched()).flatMap(([parent, entries]) => entries.map((entry) => join(parent, entry)));
-    expect(watched.filter((path) => !path.startsWith(dir))).toEqual([]);
-    expect(watched.filter((path) => path.startsWith(join(dir, "link-out") + "/") || path.includes("/archive/"))).toEqual([]);
+    expect(watched.filter((path) => !path.startsWith(temp.dir()))).toEqual([]);
+    expect(watched.filter((path) => path.startsWith(join(temp.dir(), "link-out") + "/") || path.includes("/archive/"))).toEqual([]);
 
     // certbot re-points the live/ links at a new archive version.
-    writeCertbotLineage(dir, "example.org", pair, 6);
+    writeCertbotLineage(temp.dir(), "example.org", pair, 6);
     await waitFor("an event for the re-pointed link", () => events.some((event) => event.includes("live/example.org/fullchain.pem")));
   });
 });
