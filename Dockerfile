@@ -70,8 +70,6 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/appliance-healthcheck"]
 # The entrypoint mostly waits and does its crypto natively: without the JIT it starts faster and
 # stays ~5 MB smaller (bench/results/latest.md); a small young generation saves a few MB more.
-# The entrypoint mostly waits and does its crypto natively: without the JIT it starts faster and
-# stays ~5 MB smaller (bench/results/latest.md); a small young generation saves a few MB more.
 # --no-expose-wasm says what --jitless implies anyway, so Node prints no warning about it.
 # SIGUSR1 opens Node 20's inspector whatever listens (no --disable-sigusr1 before Node 22): its
 # port is put on 192.0.2.1 (TEST-NET-1, in no container), so it can never open for Prosody's uid.
