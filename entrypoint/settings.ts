@@ -631,8 +631,8 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
       // The parser's message quotes the value: from a file (often /run/secrets/...) that may be a secret.
       const value = secret ? "" : `="${raw}"`;
       const why =
-        source === variable
-          ? `${variable}${value} is invalid: ${error.message}`
+        source === variable || secret
+          ? `${source === variable ? `${variable}${value}` : `${variable} (from ${source})`} is invalid: ${error.message}`
           : `${variable} (from ${source}) is invalid: the file's content is not accepted (not shown: it may be a secret)`;
       problems.push(`${why}. Accepted: ${accepted}, e.g. ${variable}=${example}.`);
     }
