@@ -42,7 +42,7 @@ RUN groupadd --system --gid 101 prosody \
  && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      prosody systemd-standalone-sysusers systemd-standalone-tmpfiles lua-unbound lua-readline nodejs tini ca-certificates \
+      prosody systemd-standalone-sysusers systemd-standalone-tmpfiles lua-unbound lua-readline nodejs tini ca-certificates coturn \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
            /var/cache/debconf/*-old /var/lib/dpkg/*-old \
            /usr/sbin/policy-rc.d /etc/prosody/certs/* /etc/prosody/conf.avail /etc/prosody/conf.d/* \
@@ -64,7 +64,7 @@ RUN node --jitless --no-expose-wasm --max-semi-space-size=1 --max-old-space-size
       --build-snapshot /usr/local/lib/prosody-appliance/entrypoint.cjs
 
 ENV NODE_ENV=production
-EXPOSE 5222 5223 5269 5281 5000
+EXPOSE 5222 5223 5269 5281 5000 3478 3478/udp 5349
 VOLUME ["/var/lib/prosody"]
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/appliance-healthcheck"]

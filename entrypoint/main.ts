@@ -18,9 +18,11 @@ import { startProsody, stopProsody } from "./prosody/start-prosody.js";
 import { createFirstRunAccounts, listedAccounts } from "./prosody/first-run-accounts.js";
 import { Renewal, watchForRenewals } from "./renewal/renewal.js";
 import { serviceWarnings } from "./config/services/service-warnings.js";
+import { startBuiltinTurn } from "./turn/builtin-turn.js";
+import { turnSecret } from "./turn/turn-secret.js";
 
-function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>) {
-  return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])) });
+function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>, secret: string | undefined) {
+  return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])), turnSecret: secret });
 }
 
 /** The steps, in order. Nothing is changed on a mount before every input has been checked. */
@@ -59,13 +61,22 @@ async function main(): Promise<number> {
   }
   for (const { name, reasons } of resolution.refused) log("warn", `certificate for ${name} not used: ${reasons.join("; ")}`);
 
-  await step("write Prosody config", () => writeConfig(configFor(settings, ipv6, resolution.served)));
+  const turn = settings.turn === "off" ? undefined : await step("TURN secret", () => turnSecret(settings)!, (t) => t.source);
+  await step("write Prosody config", () => writeConfig(configFor(settings, ipv6, resolution.served, turn?.secret)));
   await step("create first-run accounts", () => createFirstRunAccounts(listedAccounts(settings)), (summary) => summary);
   if (settings.certificateRequestDir !== "") {
     await step("tell certbot the names", () => writeCertificateRequest(settings.certificateRequestDir, names), (path) => `${names.join(", ")} in ${path}`);
   }
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
+  const turnServer =
+    settings.turn === "builtin"
+      ? await step(
+          "start TURN",
+          () => startBuiltinTurn(settings, turn!.secret, resolution.served.get(settings.domains[0]!)!.files),
+          (t) => `pid ${t.pid()}, 3478 udp/tcp, 5349 TLS, relay ports ${settings.turnRelayPorts.first}-${settings.turnRelayPorts.last}`,
+        )
+      : undefined;
 
   const renewal = new Renewal({
     names,
@@ -78,13 +89,15 @@ async function main(): Promise<number> {
       domains: settings.domains,
       https: settings.https,
       httpsOnly: [publicHttpsName(settings)].filter((name): name is string => name !== undefined),
+      turn: turnServer !== undefined,
     },
     served: resolution.served,
     prosody: {
-      writeConfig: (served) => writeConfig(configFor(settings, ipv6, served)),
+      writeConfig: (served) => writeConfig(configFor(settings, ipv6, served, turn?.secret)),
       reload: prosody.reload,
       probe: probeServedCertificate,
     },
+    ...(turnServer ? { turn: turnServer } : {}),
   });
   renewal.warnAboutServed();
   const stopRenewing = await step(
@@ -95,6 +108,7 @@ async function main(): Promise<number> {
 
   const exitCode = await prosody.exited;
   await stopRenewing();
+  await turnServer?.stop();
   log(exitCode === 0 ? "info" : "error", `Prosody exited with status ${exitCode}`);
   return exitCode;
 }

@@ -40,6 +40,14 @@ describe("loadSettings", () => {
       trustedProxies: [],
       registration: "closed",
       certificateRequestDir: "",
+      turn: "builtin",
+      turnExternalIp: "",
+      turnRelayPorts: { first: 49160, last: 49200 },
+      turnAllowedPeers: [],
+      turnSecret: "",
+      turnHost: "",
+      turnPort: 3478,
+      turnTlsPort: 5349,
     });
   });
 

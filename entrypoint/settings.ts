@@ -29,7 +29,10 @@ interface Earlier {
   adminPassword?: string;
   mucSubdomain?: string;
   uploadSubdomain?: string;
+  turn?: TurnMode;
 }
+
+export type TurnMode = "builtin" | "external" | "off";
 
 function define<T>(definition: SettingDefinition<T>): SettingDefinition<T> {
   return definition;
@@ -235,14 +238,97 @@ function parseHostOrIp(raw: string): string {
   }
 }
 
-/** Ports the appliance already listens on, which a service must not take. */
-const TAKEN_PORTS = [5222, 5223, 5269, 5280, 5281];
+/** Ports the appliance already listens on, which a service must not take (3478, 5349: TURN). */
+const TAKEN_PORTS = [5222, 5223, 5269, 5280, 5281, 3478, 5349];
+
+/** The built-in TURN server's ports, the same inside the container and as clients are told. */
+export const TURN_PORT = 3478;
+export const TURNS_PORT = 5349;
 
 function parsePort(raw: string): number {
   const value = raw.trim();
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidValue(`"${raw}" is not a port number`);
   if (TAKEN_PORTS.includes(Number(value))) throw new InvalidValue(`${value} is already used by another service`);
   return Number(value);
+}
+
+/** UDP ports the built-in TURN server relays media on, `first-last`. */
+function parsePortRange(raw: string): { first: number; last: number } {
+  const match = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(raw);
+  if (!match) throw new InvalidValue(`"${raw}" is not a port range like 49160-49200`);
+  const [first, last] = [Number(match[1]), Number(match[2])];
+  if (first < 1024 || last > 65535) throw new InvalidValue(`"${raw}" is outside 1024..65535`);
+  if (first > last) throw new InvalidValue(`${first} is above ${last}`);
+  const taken = TAKEN_PORTS.find((port) => port >= first && port <= last);
+  if (taken !== undefined) throw new InvalidValue(`${taken} is already used by another service`);
+  return { first, last };
+}
+
+/** An IPv4 or IPv6 address (no name, no range). */
+function parseIpAddress(raw: string): string {
+  const value = raw.trim().toLowerCase();
+  if (value === "") return "";
+  if (!isIpAddress(value)) throw new InvalidValue(`"${raw}" is not an IP address`);
+  return value;
+}
+
+/** The shared secret of TURN's REST credentials; empty: generated (built-in) or required (external). */
+function parseTurnSecret(raw: string, settings: Earlier): string {
+  const value = raw.trim();
+  if (value === "") {
+    if (settings.turn === "external") throw new InvalidValue("it is required with XMPP_TURN=external (the secret your TURN server is configured with)");
+    return "";
+  }
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new InvalidValue("it has a space or a character that is not printable ASCII");
+  if (value.length < 16) throw new InvalidValue(`it has ${value.length} characters, fewer than 16`);
+  return value;
+}
+
+/** Where clients reach an external TURN server; the built-in one is reached at the primary domain. */
+function parseTurnHost(raw: string, settings: Earlier): string {
+  const value = parseHostOrIp(raw);
+  if (value === "" && settings.turn === "external") throw new InvalidValue("it is required with XMPP_TURN=external");
+  if (value !== "" && settings.turn !== "external") throw new InvalidValue("it is only used with XMPP_TURN=external (the built-in server is reached at the primary domain)");
+  return value;
+}
+
+/** Any port number: an external TURN server's ports are not this container's. */
+function parseAnyPort(raw: string): number {
+  const value = raw.trim();
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidValue(`"${raw}" is not a port number`);
+  return Number(value);
+}
+
+function parseOptionalPort(raw: string): number | undefined {
+  return ["none", "no", "off"].includes(raw.trim().toLowerCase()) ? undefined : parseAnyPort(raw);
+}
+
+function ipv4ToNumber(address: string): number {
+  return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+function numberToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/** Peer addresses TURN may relay to despite the private-range deny list: coturn's `first-last` form. */
+function parsePeerRanges(raw: string): string[] {
+  return [
+    ...new Set(
+      splitList(raw).map((item) => {
+        const [address, bits, extra] = item.split("/");
+        if (extra === undefined && address !== undefined && isIpAddress(address.toLowerCase())) {
+          if (bits === undefined) return address.toLowerCase();
+          if (IPV4.test(address) && /^\d+$/.test(bits) && Number(bits) <= 32) {
+            const size = 2 ** (32 - Number(bits));
+            const first = Math.floor(ipv4ToNumber(address) / size) * size;
+            return `${numberToIpv4(first)}-${numberToIpv4(first + size - 1)}`;
+          }
+        }
+        throw new InvalidValue(`"${item}" is not an IP address or IPv4 CIDR range`);
+      }),
+    ),
+  ];
 }
 
 const CONTACT_URI = /^(xmpp|mailto|https?):[^\s,]+$/i;
@@ -558,6 +644,76 @@ export const SETTINGS = {
       "At every start, the entrypoint writes `certificate-names` here: each name this server needs a certificate for, one per line, the primary domain first. The certbot companion in compose.yaml reads it from a shared volume and issues for exactly these names. Empty: nothing written.",
     example: "/run/certificate-request",
     parse: (raw: string) => (raw.trim() === "" ? "" : parseAbsolutePath(raw)),
+  }),
+  turn: define({
+    env: "XMPP_TURN",
+    default: "builtin",
+    accepted: "builtin, external or off",
+    description:
+      "STUN/TURN for audio and video calls (XEP-0215: clients get time-limited credentials). `builtin`: coturn in this container, on 3478 (UDP and TCP) and 5349 (TLS, the primary domain's certificate), relaying on `XMPP_TURN_RELAY_PORTS`. `external`: your own TURN server at `XMPP_TURN_HOST`, sharing `XMPP_TURN_SECRET`. `off`: none, so calls fail when either side is behind NAT.",
+    example: "external",
+    parse: parseEnum<TurnMode>(["builtin", "external", "off"]),
+  }),
+  turnExternalIp: define({
+    env: "XMPP_TURN_EXTERNAL_IP",
+    default: "",
+    accepted: "an IPv4 or IPv6 address, or empty",
+    description:
+      "The public address of this host, which the built-in TURN server gives clients as their relay address. Empty: the container's own (private) address, which only clients on the same network can reach.",
+    example: "203.0.113.7",
+    parse: parseIpAddress,
+  }),
+  turnRelayPorts: define({
+    env: "XMPP_TURN_RELAY_PORTS",
+    default: "49160-49200",
+    accepted: "a range first-last within 1024..65535, like 49160-49200",
+    description:
+      "UDP ports the built-in TURN server relays media on, one per call leg: publish the same range on the host (`-p 49160-49200:49160-49200/udp`).",
+    example: "50000-50100",
+    parse: parsePortRange,
+  }),
+  turnAllowedPeers: define({
+    env: "XMPP_TURN_ALLOWED_PEERS",
+    default: "",
+    accepted: "IP addresses or IPv4 CIDR ranges separated by commas or spaces, or empty",
+    description:
+      "Private addresses the built-in TURN server may relay to. By default it refuses loopback, private and link-local peers, so nobody can use it to reach this host's or its network's internal services.",
+    example: "192.168.1.0/24",
+    parse: parsePeerRanges,
+  }),
+  turnSecret: define({
+    env: "XMPP_TURN_SECRET",
+    default: "",
+    accepted: "at least 16 printable ASCII characters without spaces; empty: generated (builtin)",
+    description:
+      "The secret TURN credentials are derived from (shared with the TURN server). Empty with `builtin`: generated once and kept in the data volume (`/var/lib/prosody/turn-secret`, mode 0600). Best given as `XMPP_TURN_SECRET_FILE`.",
+    example: "0123456789abcdef0123",
+    secret: true,
+    parse: parseTurnSecret,
+  }),
+  turnHost: define({
+    env: "XMPP_TURN_HOST",
+    default: "",
+    accepted: "a host name or IP address (with XMPP_TURN=external), or empty",
+    description: "Where clients reach your external TURN server.",
+    example: "turn.example.org",
+    parse: parseTurnHost,
+  }),
+  turnPort: define({
+    env: "XMPP_TURN_PORT",
+    default: "3478",
+    accepted: "a port number from 1 to 65535",
+    description: "The external TURN server's STUN/TURN port (UDP and TCP).",
+    example: "3479",
+    parse: parseAnyPort,
+  }),
+  turnTlsPort: define({
+    env: "XMPP_TURN_TLS_PORT",
+    default: "5349",
+    accepted: "a port number from 1 to 65535, or none",
+    description: "The external TURN server's TURNS (TLS) port; `none` if it has none.",
+    example: "443",
+    parse: parseOptionalPort,
   }),
 } as const;
 

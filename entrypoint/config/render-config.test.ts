@@ -14,11 +14,13 @@ const certificates = new Map([
   ),
 ]);
 
+const TURN_SECRET = "0123456789abcdefghij";
+
 /** Renders with a certificate for every name the settings need, as main.ts resolves them. */
 function render(env: Record<string, string>, ipv6 = true) {
   const settings = loadSettings({ XMPP_DOMAINS: "example.org,example.net", ...env });
   const needed = new Map(certificateNames(settings).map((name) => [name, certificates.get(name)!]));
-  return renderConfig({ settings, ipv6, certificates: needed });
+  return renderConfig({ settings, ipv6, certificates: needed, turnSecret: TURN_SECRET });
 }
 
 describe("renderConfig", () => {
@@ -39,9 +41,9 @@ describe("renderConfig", () => {
   });
 
   it("should add the service modules to each VirtualHost on top of the image's list", () => {
-    expect(render({}).hosts).toContain('    modules_enabled = { "websocket", "bosh", "http_altconnect", "cloud_notify" }\n');
-    expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no" }).hosts).not.toMatch(/^VirtualHost[^\n]*\n[^\n]*\n    modules_enabled/m);
-    expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no" }).hosts).toMatch(/^VirtualHost "example.org"\n    ssl = [^\n]*\n\n/m);
+    expect(render({}).hosts).toContain('    modules_enabled = { "websocket", "bosh", "http_altconnect", "cloud_notify", "turn_external" }\n');
+    expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no", XMPP_TURN: "off" }).hosts).not.toMatch(/^VirtualHost[^\n]*\n[^\n]*\n    modules_enabled/m);
+    expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no", XMPP_TURN: "off" }).hosts).toMatch(/^VirtualHost "example.org"\n    ssl = [^\n]*\n\n/m);
   });
 
   it("should leave out the components that are turned off", () => {
@@ -105,7 +107,7 @@ describe("renderConfig", () => {
       renderConfig({ settings: loadSettings({ XMPP_DOMAINS: "example.com" }), ipv6: true, certificates }),
     ).toThrow("no certificate for the primary domain example.com");
     expect(() =>
-      renderConfig({ settings: loadSettings({ XMPP_DOMAINS: "example.org", XMPP_MUC_SUBDOMAIN: "rooms" }), ipv6: true, certificates }),
+      renderConfig({ settings: loadSettings({ XMPP_DOMAINS: "example.org", XMPP_MUC_SUBDOMAIN: "rooms" }), ipv6: true, certificates, turnSecret: TURN_SECRET }),
     ).toThrow("no certificate for rooms.example.org");
   });
 });

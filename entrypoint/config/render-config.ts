@@ -8,6 +8,7 @@ import { registration } from "./services/registration.js";
 import { serverInfo } from "./services/server-info.js";
 import type { ComponentSection, ServiceFragment } from "./services/service-fragment.js";
 import { webConnections } from "./services/web-connections.js";
+import { calls } from "./services/calls.js";
 
 export interface ConfigInput {
   settings: Settings;
@@ -15,6 +16,8 @@ export interface ConfigInput {
   ipv6: boolean;
   /** The certificate each name serves (certificateNames): one `.crt`/`.key` link each. */
   certificates: ReadonlyMap<string, CertificateFiles>;
+  /** TURN's shared secret (XMPP_TURN_SECRET or the one kept in the data volume); absent with XMPP_TURN=off. */
+  turnSecret?: string;
 }
 
 export interface RenderedConfig {
@@ -67,7 +70,7 @@ function lastWins(entries: Array<[string, LuaValue]>): Array<[string, LuaValue]>
 }
 
 /** The Prosody configuration that follows from the settings. Pure: same input, same text. */
-export function renderConfig({ settings, ipv6, certificates }: ConfigInput): RenderedConfig {
+export function renderConfig({ settings, ipv6, certificates, turnSecret }: ConfigInput): RenderedConfig {
   const primary = settings.domains[0]!;
   const primaryCertificate = certificates.get(primary);
   if (!primaryCertificate) throw new Error(`no certificate for the primary domain ${primary}`);
@@ -90,7 +93,7 @@ export function renderConfig({ settings, ipv6, certificates }: ConfigInput): Ren
     global.push(["s2s_ports", []]);
     appended.push(["modules_disabled", ["s2s", "dialback"]]);
   }
-  const fragments: ServiceFragment[] = SERVICES.map((service) => service(settings));
+  const fragments: ServiceFragment[] = [...SERVICES.map((service) => service(settings)), calls(settings, turnSecret)];
   for (const fragment of fragments) global.push(...(fragment.global ?? []));
   const hostModules = fragments.flatMap((f) => f.hostModules ?? []);
 

@@ -3,7 +3,7 @@ import type { ProbedCertificate, ProbeOptions } from "./probe-served-certificate
 import { describeProbe, probesFor, verifyListeners, type VerifyBudget } from "./verify-listeners.js";
 
 // HTTPS off here: the tests of the retry logic count the XMPP listeners' probes.
-const topology = { primary: "example.org", federation: true, domains: ["example.org", "example.net"], https: false, httpsOnly: [] };
+const topology = { primary: "example.org", federation: true, domains: ["example.org", "example.net"], https: false, httpsOnly: [], turn: false };
 const NEW = { serial: "02", fingerprint256: "NEW" };
 const OLD = { serial: "01", fingerprint256: "OLD" };
 const budget: VerifyBudget = { switchMs: 100, answerMs: 400, firstAttemptMs: 20, retryDelayMs: 5 };

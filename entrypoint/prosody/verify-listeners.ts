@@ -15,6 +15,8 @@ export interface ListenerTopology {
   https: boolean;
   /** Names only the HTTPS listener serves (XMPP_PUBLIC_URL's host): not a Prosody host. */
   httpsOnly: readonly string[];
+  /** Whether the built-in TURN server serves the primary's certificate on 5349 (XMPP_TURN=builtin). */
+  turn: boolean;
 }
 
 const isDomain = (name: string, { domains }: ListenerTopology) => domains.includes(name);
@@ -31,6 +33,8 @@ const PROBE_METHODS: { [listener in keyof typeof LISTENERS]: (name: string, topo
   c2sDirectTls: (name, topology) => (isDomain(name, topology) ? withoutSniForPrimary(name, topology) : []),
   s2s: (name, topology) => (topology.federation && isProsodyHost(name, topology) ? [{ mode: "s2s-starttls", sni: true }] : []),
   https: (name, topology) => (topology.https ? withoutSniForPrimary(name, topology) : []),
+  // coturn has one certificate and no SNI: the primary domain's, which clients are told to use.
+  turns: (name, topology) => (topology.turn && name === topology.primary ? [{ mode: "direct-tls", sni: true }] : []),
 };
 
 /** Direct TLS by name, and for the primary also without one: that is the default certificate. */
@@ -46,7 +50,7 @@ export function probesFor(name: string, topology: ListenerTopology): ProbeOption
 }
 
 export function describeProbe(probe: ProbeOptions): string {
-  const tls = probe.port === LISTENERS.https ? "HTTPS" : "direct TLS";
+  const tls = probe.port === LISTENERS.https ? "HTTPS" : probe.port === LISTENERS.turns ? "TURNS" : "direct TLS";
   const how = probe.mode === "direct-tls" ? `${tls}${probe.sni ? "" : " without SNI"}` : probe.mode === "starttls" ? "STARTTLS" : "s2s STARTTLS";
   return `${probe.port} ${how}`;
 }

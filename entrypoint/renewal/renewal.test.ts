@@ -6,7 +6,9 @@ import { makeTempDir } from "../../test-support/file-fixtures.js";
 import { issueLeaf } from "../../test-support/test-ca.js";
 import type { ProbedCertificate, ProbeOptions } from "../prosody/probe-served-certificate.js";
 import { sleep } from "../sleep.js";
-import { Renewal, type ProsodyControl } from "./renewal.js";
+import { readFileSync } from "node:fs";
+import type { CertificateFiles } from "../certificates/check-certificate.js";
+import { Renewal, type ProsodyControl, type TurnControl } from "./renewal.js";
 
 const NAME = "example.org";
 const CERTS_GID = 4321;
@@ -74,26 +76,38 @@ function fakeProsody(startedWith: ReadonlyMap<string, ServedCertificate>, listen
 }
 
 /** Renewal from a running Prosody that serves a valid certbot lineage for NAME. */
-function renewalServing(listener?: Parameters<typeof fakeProsody>[1]) {
+function renewalServing(listener?: Parameters<typeof fakeProsody>[1], withTurn = false) {
   const first = issueLeaf({ names: [NAME] });
   writeCertbotLineage(letsencrypt, NAME, first, 1);
   const served = resolveCertificates([NAME], { certsDir: letsencrypt, certsGid: CERTS_GID, groupFix: true }).served;
   const prosody = fakeProsody(served, listener);
+  const turn = {
+    name: NAME,
+    written: [] as string[],
+    reloads: 0,
+    writeCertificate(files: CertificateFiles) {
+      turn.written.push(readFileSync(files.certPath, "utf8"));
+    },
+    reloadCertificate() {
+      turn.reloads++;
+    },
+  } satisfies TurnControl & Record<string, unknown>;
   const renewal = new Renewal({
     names: [NAME],
     certsDir: letsencrypt,
     certsGid: CERTS_GID,
     groupFix: true,
-    topology: { primary: NAME, federation: true, domains: [NAME], https: true, httpsOnly: [] },
+    topology: { primary: NAME, federation: true, domains: [NAME], https: true, httpsOnly: [], turn: withTurn },
     served,
     prosody,
+    ...(withTurn ? { turn } : {}),
     debounceMs: DEBOUNCE_MS,
     settleMs: 300,
     verifyBudget: { switchMs: 100, answerMs: 2_000, firstAttemptMs: 20, retryDelayMs: 5 },
   });
   cleanups.push(() => renewal.stop());
   logged = [];
-  return { renewal, prosody, first };
+  return { renewal, prosody, first, turn };
 }
 
 /** Waits until a check that `trigger` started (after the debounce) has finished. */
@@ -127,6 +141,33 @@ describe("Renewal", () => {
     ]);
     expect(logged).toEqual([
       `appliance info  certificate for ${NAME} renewed: serial ${first.serial} -> ${next.serial}, expires ${renewal.current.get(NAME)!.notAfter.toISOString()} (${letsencrypt}/live/${NAME}/fullchain.pem, group-fix)`,
+    ]);
+  });
+
+  it("should hand the built-in TURN server the renewed certificate with its own reload and verify it on 5349", async () => {
+    const { renewal, prosody, turn } = renewalServing(undefined, true);
+    const next = renew();
+    renewal.trigger({ kind: "file event", event: "change live/example.org/fullchain.pem" });
+    await checked(renewal);
+
+    expect(renewal.current.get(NAME)!.serial).toBe(next.serial);
+    expect([turn.written, turn.reloads]).toEqual([[next.fullchainPem], 1]);
+    expect(prosody.attempts.filter((a) => a.port === 5349).map((a) => `${a.mode} sni=${a.sni}`)).toEqual(["direct-tls sni=true"]);
+  });
+
+  it("should roll TURN back with the rest when 5349 keeps serving the previous certificate", async () => {
+    const { renewal, prosody, first, turn } = renewalServing(
+      (probe) => (probe.port === 5349 ? "serves the previous certificate" : "serves what Prosody loaded"),
+      true,
+    );
+    const next = renew();
+    renewal.trigger({ kind: "file event", event: "change live/example.org/fullchain.pem" });
+    await checked(renewal);
+
+    expect(renewal.current.get(NAME)!.serial).toBe(first.serial);
+    expect([prosody.writes, turn.written, turn.reloads]).toEqual([[next.serial, first.serial], [next.fullchainPem, first.fullchainPem], 2]);
+    expect(logged).toEqual([
+      `appliance error after the reload, not every listener serves the new certificate (5349 TURNS for ${NAME} serves serial ${first.serial}): going back to the previous certificates`,
     ]);
   });
 

@@ -1,11 +1,12 @@
 /**
  * The renewal path, read top to bottom: an event (a file in the certificate directory, the
  * periodic re-check, SIGHUP) -> settle (wait until certbot has finished re-pointing its links)
- * -> resolve what every name should serve -> write Prosody's config -> reload Prosody -> verify
- * what every listener serves -> keep the new certificates, or roll back to the previous ones.
+ * -> resolve what every name should serve -> write Prosody's config -> reload Prosody (and the
+ * built-in TURN server) -> verify what every listener serves -> keep the new certificates, or
+ * roll back to the previous ones.
  * main.ts is the startup path; this is everything that happens after it.
  */
-import { daysLeft } from "../certificates/check-certificate.js";
+import { daysLeft, type CertificateFiles } from "../certificates/check-certificate.js";
 import { expiryWarningDue } from "../certificates/expiry-warning.js";
 import { removeStaleCopies } from "../certificates/key-access.js";
 import { resolveCertificates, warnSelfSigned, type Resolution, type ServedCertificate } from "../certificates/resolve-certificates.js";
@@ -44,6 +45,15 @@ export interface ProsodyControl {
   probe(options: ProbeOptions): Promise<ProbedCertificate>;
 }
 
+/** The built-in TURN server as a renewal drives it: its own certificate copy, its own reload. */
+export interface TurnControl {
+  /** The name whose certificate it serves (the primary domain). */
+  name: string;
+  writeCertificate(files: CertificateFiles): void;
+  /** coturn's SIGUSR2: re-reads the certificate without dropping a relay. Never a restart. */
+  reloadCertificate(): void;
+}
+
 export interface RenewalOptions {
   names: readonly string[];
   certsDir: string;
@@ -53,6 +63,8 @@ export interface RenewalOptions {
   /** What Prosody serves since startup. */
   served: ReadonlyMap<string, ServedCertificate>;
   prosody: ProsodyControl;
+  /** Absent unless XMPP_TURN=builtin. */
+  turn?: TurnControl;
   debounceMs?: number;
   settleMs?: number;
   verifyBudget?: Partial<VerifyBudget>;
@@ -158,6 +170,7 @@ export class Renewal {
     if (resolution.changed.length > 0 || forced) {
       this.options.prosody.writeConfig(resolution.served);
       this.options.prosody.reload();
+      this.reloadTurn(resolution.served, forced || resolution.changed.includes(this.options.turn?.name ?? ""));
       const problems = await this.verify(resolution);
       if (problems.length > 0) {
         this.rollBack(previous, problems);
@@ -212,6 +225,16 @@ export class Renewal {
     log("error", `after the reload, not every listener serves the new certificate (${problems.join("; ")}): going back to the previous certificates`);
     this.options.prosody.writeConfig(previous);
     this.options.prosody.reload();
+    this.reloadTurn(previous, true);
+  }
+
+  /** Reload, for TURN: its copy of the certificate, then its own reload signal. */
+  private reloadTurn(served: ReadonlyMap<string, ServedCertificate>, needed: boolean): void {
+    const turn = this.options.turn;
+    const certificate = turn && served.get(turn.name);
+    if (!needed || !turn || !certificate) return;
+    turn.writeCertificate(certificate.files);
+    turn.reloadCertificate();
   }
 
   /** Keep: the new certificates are what Prosody serves; private copies nothing serves go. */

@@ -37,7 +37,28 @@ export function serviceWarnings(settings: Settings): string[] {
       `WARNING: XMPP_REGISTRATION=open: ANYONE can create accounts on ${settings.domains.join(", ")} (at most ${OPEN_REGISTRATIONS_PER_IP_PER_HOUR} per IP address per hour). Open servers attract spammers; XMPP_REGISTRATION=invite lets only people you invite in.`,
     );
   }
+  warnings.push(...turnWarnings(settings));
   return warnings;
+}
+
+function turnWarnings(settings: Settings): string[] {
+  if (settings.turn === "off") {
+    return [
+      "XMPP_TURN=off: clients get no STUN/TURN server (XEP-0215), so audio and video calls fail whenever either side is behind NAT. Set XMPP_TURN=builtin (the default), or XMPP_TURN=external with XMPP_TURN_HOST and XMPP_TURN_SECRET.",
+    ];
+  }
+  if (settings.turn !== "builtin") return [];
+  if (settings.turnExternalIp === "") {
+    return [
+      "XMPP_TURN_EXTERNAL_IP is not set: the built-in TURN server gives clients relay addresses on the container's private network, so calls between clients outside it fail. Set XMPP_TURN_EXTERNAL_IP to this host's public IP address (and publish 3478, 5349 and XMPP_TURN_RELAY_PORTS).",
+    ];
+  }
+  if (PRIVATE_OR_LOOPBACK.test(settings.turnExternalIp)) {
+    return [
+      `XMPP_TURN_EXTERNAL_IP=${settings.turnExternalIp} is a loopback or private address: only clients on that network can reach the relay, so calls from elsewhere fail. Set it to this host's public IP address.`,
+    ];
+  }
+  return [];
 }
 
 function uploadQuotaBelowLimit(settings: Settings): boolean {

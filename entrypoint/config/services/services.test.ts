@@ -9,6 +9,8 @@ import { serviceWarnings } from "./service-warnings.js";
 import { webConnections } from "./web-connections.js";
 
 const settingsWith = (env: Record<string, string> = {}) => loadSettings({ XMPP_DOMAINS: "example.org", ...env });
+/** For warnings about other services: TURN's own warning left out. */
+const quietTurn = { XMPP_TURN_EXTERNAL_IP: "203.0.113.7" };
 
 describe("group chat", () => {
   it("should give each domain a MUC with its archive, rooms created by its own users", () => {
@@ -128,12 +130,28 @@ describe("server info", () => {
 });
 
 describe("service warnings", () => {
-  it("should say nothing for the defaults", () => {
-    expect(serviceWarnings(settingsWith())).toEqual([]);
+  it("should say nothing for the defaults once TURN's public address is set", () => {
+    expect(serviceWarnings(settingsWith({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7" }))).toEqual([]);
+  });
+
+  it("should say that relay addresses are private without XMPP_TURN_EXTERNAL_IP, and which setting fixes it", () => {
+    expect(serviceWarnings(settingsWith())).toEqual([
+      "XMPP_TURN_EXTERNAL_IP is not set: the built-in TURN server gives clients relay addresses on the container's private network, so calls between clients outside it fail. Set XMPP_TURN_EXTERNAL_IP to this host's public IP address (and publish 3478, 5349 and XMPP_TURN_RELAY_PORTS).",
+    ]);
+    expect(serviceWarnings(settingsWith({ XMPP_TURN_EXTERNAL_IP: "192.168.1.2" }))).toEqual([
+      "XMPP_TURN_EXTERNAL_IP=192.168.1.2 is a loopback or private address: only clients on that network can reach the relay, so calls from elsewhere fail. Set it to this host's public IP address.",
+    ]);
+    expect(serviceWarnings(settingsWith({ XMPP_TURN: "external", XMPP_TURN_HOST: "turn.example.org", XMPP_TURN_SECRET: "0123456789abcdefghij" }))).toEqual([]);
+  });
+
+  it("should say that calls fail behind NAT with TURN off", () => {
+    expect(serviceWarnings(settingsWith({ XMPP_TURN: "off" }))).toEqual([
+      "XMPP_TURN=off: clients get no STUN/TURN server (XEP-0215), so audio and video calls fail whenever either side is behind NAT. Set XMPP_TURN=builtin (the default), or XMPP_TURN=external with XMPP_TURN_HOST and XMPP_TURN_SECRET.",
+    ]);
   });
 
   it("should say that file sharing is off without HTTPS", () => {
-    expect(serviceWarnings(settingsWith({ XMPP_HTTPS: "no" }))).toEqual([
+    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_HTTPS: "no" }))).toEqual([
       "XMPP_UPLOAD=yes needs XMPP_HTTPS=yes (files are shared over HTTPS): file sharing is OFF. Set XMPP_HTTPS=yes, or XMPP_UPLOAD=no to silence this.",
     ]);
   });
@@ -145,7 +163,7 @@ describe("service warnings", () => {
   });
 
   it.each(["127.0.0.1", "192.168.1.10", "172.17.0.2", "localhost"])("should warn that clients cannot reach the proxy at %s", (address) => {
-    expect(serviceWarnings(settingsWith({ XMPP_PROXY65_ADDRESS: address }))).toEqual([
+    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_PROXY65_ADDRESS: address }))).toEqual([
       `XMPP_PROXY65_ADDRESS=${address} is a loopback or private address: clients outside that network cannot reach the file-transfer proxy and transfers through it will fail. Give the public name or address of this host.`,
     ]);
   });
@@ -156,7 +174,7 @@ describe("service warnings", () => {
   });
 
   it("should warn loudly about open registration", () => {
-    expect(serviceWarnings(settingsWith({ XMPP_REGISTRATION: "open" }))).toEqual([
+    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_REGISTRATION: "open" }))).toEqual([
       "WARNING: XMPP_REGISTRATION=open: ANYONE can create accounts on example.org (at most 3 per IP address per hour). Open servers attract spammers; XMPP_REGISTRATION=invite lets only people you invite in.",
     ]);
   });
