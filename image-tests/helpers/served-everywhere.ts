@@ -9,6 +9,8 @@ const PROBES = {
   "5269 s2s STARTTLS": { port: LISTENERS.s2s, mode: "s2s-starttls", sni: true },
   "5281 HTTPS with SNI": { port: LISTENERS.https, mode: "direct-tls", sni: true },
   "5281 HTTPS without SNI": { port: LISTENERS.https, mode: "direct-tls", sni: false },
+  // The built-in TURN server (on by default) serves the primary domain's certificate.
+  "5349 TURNS": { port: LISTENERS.turns, mode: "direct-tls", sni: true },
 } as const;
 
 /** The serial each listener serves for `domain`: every way a client, server or browser can ask. */
