@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { startAppliance, type Appliance } from "./helpers/appliance.js";
+import { waitFor } from "./helpers/wait-for.js";
+
+const PID_FILE = "/dev/shm/prosody-appliance-turn/turnserver.pid";
+
+async function pidOf(appliance: Appliance, path: string): Promise<string> {
+  return (await appliance.exec(["cat", path])).stdout.trim();
+}
+
+/** The status line of a process, e.g. Uid or NoNewPrivs, as /proc shows it. */
+async function statusOf(appliance: Appliance, pid: string, field: string): Promise<string> {
+  const status = (await appliance.exec(["cat", `/proc/${pid}/status`])).stdout;
+  return new RegExp(`^${field}:\\s*(.*)$`, "m").exec(status)?.[1]?.trim() ?? "";
+}
+
+describe("the built-in TURN server's supervision", () => {
+  it("should run TURN unprivileged, restart it when it dies while Prosody keeps running, and stop both on docker stop", async () => {
+    await using appliance = await startAppliance();
+    const turn = await waitFor("TURN's pid file", () => pidOf(appliance, PID_FILE));
+    const prosodyPid = (await appliance.exec(["sh", "-c", 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = lua5.4 ] && echo ${p#/proc/}; done'])).stdout.trim();
+    expect(prosodyPid).toMatch(/^\d+$/);
+
+    expect(await statusOf(appliance, turn, "Uid")).toMatch(/^(\d+)\s+\1\s+\1\s+\1$/);
+    expect(await statusOf(appliance, turn, "Uid")).not.toMatch(/^0\s/);
+    expect(await statusOf(appliance, turn, "NoNewPrivs")).toBe("1");
+    expect(await statusOf(appliance, turn, "CapEff")).toBe("0000000000000000");
+    const logs = await appliance.logs();
+    expect(logs).toMatch(/^turn Version Coturn-4\.6/m);
+    expect(logs).toContain("XMPP_TURN_EXTERNAL_IP is not set: the built-in TURN server gives clients relay addresses on the container's private network");
+    expect(logs.match(/XMPP_TURN_EXTERNAL_IP is not set/g)).toHaveLength(1);
+
+    await appliance.exec(["kill", "-KILL", turn]);
+    await waitFor("TURN to be restarted", async () => {
+      const now = await pidOf(appliance, PID_FILE);
+      return now !== "" && now !== turn && (await appliance.exec(["test", "-d", `/proc/${now}`])).exitCode === 0;
+    }, { timeoutMs: 15_000 });
+    expect(await appliance.logs()).toContain("appliance error TURN server exited (signal SIGKILL); Prosody keeps running; restarting it in 1 s");
+    expect((await appliance.exec(["test", "-d", `/proc/${prosodyPid}`])).exitCode, `Prosody (pid ${prosodyPid}) still running`).toBe(0);
+    expect((await appliance.exec(["appliance-healthcheck"])).exitCode).toBe(0);
+
+    const started = Date.now();
+    await appliance.container.stop({ t: 10 });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect((await appliance.container.inspect()).State.ExitCode).toBe(0);
+    expect((await appliance.logs()).match(/TURN server exited/g)).toHaveLength(1);
+  });
+});
