@@ -67,6 +67,17 @@ describe("probesFor with HTTPS and components", () => {
   });
 });
 
+describe("probesFor with the built-in TURN server", () => {
+  const withTurn = { ...topology, turn: true };
+
+  it("should reach the primary domain on 5349 (TURNS), and no other name there", () => {
+    expect(probesFor("example.org", withTurn).filter((p) => p.port === 5349)).toEqual([{ port: 5349, mode: "direct-tls", domain: "example.org", sni: true }]);
+    expect(probesFor("example.net", withTurn).filter((p) => p.port === 5349)).toEqual([]);
+    expect(probesFor("example.org", topology).filter((p) => p.port === 5349)).toEqual([]);
+    expect(describeProbe({ port: 5349, mode: "direct-tls", domain: "example.org", sni: true })).toBe("5349 TURNS");
+  });
+});
+
 describe("verifyListeners", () => {
   it("should pass when every listener serves the new certificate", async () => {
     const { probe, attempts } = listeners(() => NEW);
