@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { waitFor } from "./helpers/wait-for.js";
-import { servedCertificate } from "./helpers/xmpp-client.js";
+import { waitFor } from "../test-support/wait-for.js";
+import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
 const DOMAIN = "example.org";
 const PID_FILE = "/dev/shm/prosody-appliance-turn/turnserver.pid";

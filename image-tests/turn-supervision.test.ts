@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { startAppliance, type Appliance } from "./helpers/appliance.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { prosodyPid, startAppliance, type Appliance } from "./helpers/appliance.js";
+import { waitFor } from "../test-support/wait-for.js";
 
 const PID_FILE = "/dev/shm/prosody-appliance-turn/turnserver.pid";
 
@@ -18,8 +18,7 @@ describe("the built-in TURN server's supervision", () => {
   it("should run TURN unprivileged, restart it when it dies while Prosody keeps running, and stop both on docker stop", async () => {
     await using appliance = await startAppliance();
     const turn = await waitFor("TURN's pid file", () => pidOf(appliance, PID_FILE));
-    const prosodyPid = (await appliance.exec(["sh", "-c", 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = lua5.4 ] && echo ${p#/proc/}; done'])).stdout.trim();
-    expect(prosodyPid).toMatch(/^\d+$/);
+    const prosody = await prosodyPid(appliance);
 
     expect(await statusOf(appliance, turn, "Uid")).toMatch(/^(\d+)\s+\1\s+\1\s+\1$/);
     expect(await statusOf(appliance, turn, "Uid")).not.toMatch(/^0\s/);
@@ -37,7 +36,7 @@ describe("the built-in TURN server's supervision", () => {
       return now !== "" && now !== turn && (await appliance.exec(["test", "-d", `/proc/${now}`])).exitCode === 0;
     }, { timeoutMs: 15_000 });
     expect(await appliance.logs()).toContain("appliance error TURN server exited (signal SIGKILL); Prosody keeps running; restarting it in 1 s");
-    expect((await appliance.exec(["test", "-d", `/proc/${prosodyPid}`])).exitCode, `Prosody (pid ${prosodyPid}) still running`).toBe(0);
+    expect(await prosodyPid(appliance), "Prosody's pid").toBe(prosody);
     expect((await appliance.exec(["appliance-healthcheck"])).exitCode).toBe(0);
 
     const started = Date.now();

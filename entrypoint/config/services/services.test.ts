@@ -157,7 +157,7 @@ describe("service warnings", () => {
   });
 
   it("should say that the public URL and proxies are ignored without HTTPS", () => {
-    expect(serviceWarnings(settingsWith({ XMPP_HTTPS: "no", XMPP_UPLOAD: "no", XMPP_PUBLIC_URL: "https://xmpp.example.org" }))).toEqual([
+    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_HTTPS: "no", XMPP_UPLOAD: "no", XMPP_PUBLIC_URL: "https://xmpp.example.org" }))).toEqual([
       "XMPP_PUBLIC_URL and XMPP_TRUSTED_PROXIES apply to HTTPS, which XMPP_HTTPS=no turns off: they are ignored.",
     ]);
   });
