@@ -2,12 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMPLIANCE_CHECKS, runComplianceChecks, type ComplianceResult } from "../test-support/xmpp/compliance-checks.js";
 import { DOMAIN, startServicesServer, type ServicesServer } from "../test-support/services-server.js";
 
-// STUN and TURN come with the calls issue; everything else a modern client looks for is here.
-const FAILING_UNTIL_CALLS = [
-  "XEP-0215: External Service Discovery (STUN)",
-  "XEP-0215: External Service Discovery (TURN with credentials)",
-];
-
 describe("the Conversations Compliance Tester's 21 checks, re-implemented", () => {
   let server: ServicesServer;
 
@@ -20,13 +14,14 @@ describe("the Conversations Compliance Tester's 21 checks, re-implemented", () =
     await server?.[Symbol.asyncDispose]();
   });
 
-  it("should pass all but STUN and TURN: 19/21", async () => {
+  it("should pass all 21, STUN and TURN (with credentials) included", async () => {
     await using client = await server.connect("tester");
     const results = await runComplianceChecks({ client, domain: DOMAIN, directTls: { port: server.appliance.port(5223), caPem: server.caPem } });
     const failing = results.filter((result) => !result.passed).map((result) => result.name);
     // On a mismatch, the message lists what the server answered for every failing check.
-    expect(failing, results.filter((result) => !result.passed).map(explain).join("\n")).toEqual(FAILING_UNTIL_CALLS);
-    expect(results.filter((result) => result.passed)).toHaveLength(COMPLIANCE_CHECKS.length - 2);
+    expect(failing, results.filter((result) => !result.passed).map(explain).join("\n")).toEqual([]);
+    expect(results.filter((result) => result.passed)).toHaveLength(COMPLIANCE_CHECKS.length);
+    expect(COMPLIANCE_CHECKS).toHaveLength(21);
   });
 });
 

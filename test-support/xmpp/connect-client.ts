@@ -52,8 +52,6 @@ export interface XmppTestClient extends AsyncDisposable {
   /** The stream features the server offered, in order: the last is the authenticated stream's. */
   readonly streamFeatures: XmlElement[];
   send(toJid: string, body: string): Promise<void>;
-  /** Sends an `<iq/>` and resolves with the server's result; an error reply rejects, naming the request. */
-  iq(request: XmlElement, timeoutMs?: number): Promise<XmlElement>;
   /** Adds or renames a contact on this account's roster (RFC 6121 roster set). */
   setRosterItem(jid: string, name: string): Promise<void>;
   /** This account's roster, as the server returns it: bare JID -> name. */
@@ -189,13 +187,6 @@ export async function connectClient(options: ConnectClientOptions): Promise<Xmpp
     streamFeatures,
     async send(toJid, body) {
       await entity.send(xml("message", { to: toJid, type: "chat" }, xml("body", {}, body)));
-    },
-    async iq(request, waitMs = 10_000) {
-      try {
-        return await entity.iqCaller.request(request, waitMs);
-      } catch (error) {
-        throw new Error(`${request.attrs.type} <iq/> to ${request.attrs.to ?? "the account"} failed: ${describeError(error as Error)}`, { cause: error });
-      }
     },
     async setRosterItem(jid, name) {
       await entity.iqCaller.request(xml("iq", { type: "set" }, xml("query", { xmlns: ROSTER_NS }, xml("item", { jid, name }))), timeoutMs);
