@@ -1,4 +1,4 @@
-import { accessSync, chmodSync, chownSync, constants, copyFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { accessSync, closeSync, constants, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { CertificateFiles } from "../certificates/check-certificate.js";
 import type { SystemAccount } from "./system-account.js";
@@ -34,30 +34,53 @@ export function turnServerFiles(dir = turnServerDir()): TurnServerFiles {
   };
 }
 
+/** The directories this process made; whatever was at that path before start is not trusted. */
+const madeFresh = new Set<string>();
+
 function prepareDir(files: TurnServerFiles, account: SystemAccount): void {
-  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-  chownSync(files.dir, 0, account.gid);
-  // Group-writable for coturn's pid file; nobody else may enter.
-  chmodSync(files.dir, 0o770);
+  if (!madeFresh.has(files.dir)) {
+    // A link or directory left there (tmpfs may outlive a restart) is removed, never followed.
+    rmSync(files.dir, { recursive: true, force: true });
+    mkdirSync(files.dir, { mode: 0o700 });
+    madeFresh.add(files.dir);
+  }
+  const fd = openSync(files.dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchownSync(fd, 0, account.gid);
+    // Group-writable for coturn's pid file; nobody else may enter.
+    fchmodSync(fd, 0o770);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-function replace(path: string, write: (temporary: string) => void, mode: number, account: SystemAccount): void {
+/**
+ * The directory is coturn's to write too: each file is created new (O_EXCL, no link followed),
+ * owned and moded through its fd, then renamed over the old one.
+ */
+function replace(path: string, contents: Buffer | string, mode: number, account: SystemAccount): void {
   const temporary = `${path}.${process.pid}.tmp`;
-  write(temporary);
-  chownSync(temporary, 0, account.gid);
-  chmodSync(temporary, mode);
+  rmSync(temporary, { force: true });
+  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, typeof contents === "string" ? Buffer.from(contents) : contents);
+    fchownSync(fd, 0, account.gid);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(temporary, path);
 }
 
 /** Copies the pair coturn serves to its fixed paths; coturn reads them at start and on SIGUSR2. */
 export function writeTurnCertificate(source: CertificateFiles, files: TurnServerFiles, account: SystemAccount): void {
   prepareDir(files, account);
-  replace(files.certificate.certPath, (tmp) => copyFileSync(source.certPath, tmp), 0o640, account);
-  replace(files.certificate.keyPath, (tmp) => copyFileSync(source.keyPath, tmp), 0o640, account);
+  replace(files.certificate.certPath, readFileSync(source.certPath), 0o640, account);
+  replace(files.certificate.keyPath, readFileSync(source.keyPath), 0o640, account);
 }
 
 export function writeTurnConfig(text: string, files: TurnServerFiles, account: SystemAccount): void {
   prepareDir(files, account);
   // Created 0600: the secret is readable by no one but root until the file is coturn's.
-  replace(files.config, (tmp) => writeFileSync(tmp, text, { mode: 0o600 }), 0o640, account);
+  replace(files.config, text, 0o640, account);
 }
