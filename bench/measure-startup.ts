@@ -18,13 +18,14 @@ import { BENCH_DOMAIN } from "./bench-containers.js";
  */
 type StartVariant = "appliance" | "services-off" | "fresh" | "baseline" | "compare" | "compare-fresh";
 
-/** Group chat, file sharing, the file-transfer proxy, push and HTTPS all off. */
+/** Group chat, file sharing, the file-transfer proxy, push, HTTPS and the TURN server all off. */
 export const SERVICES_OFF: Record<string, string> = {
   XMPP_MUC: "no",
   XMPP_UPLOAD: "no",
   XMPP_PROXY65: "no",
   XMPP_PUSH: "no",
   XMPP_HTTPS: "no",
+  XMPP_TURN: "off",
 };
 
 interface RunRecord {
