@@ -18,12 +18,6 @@ RUN npm run build
 
 # ---- the appliance ----
 FROM ${BASE_IMAGE}
-ARG VERSION=dev
-LABEL org.opencontainers.image.title="prosody-appliance" \
-      org.opencontainers.image.description="A secure, federating Prosody 13 XMPP server configured from XMPP_* environment variables, with Let's Encrypt hot reload" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.licenses="MIT" \
-      org.opencontainers.image.base.name="debian:trixie-slim"
 
 # Prosody from trixie-backports (pinned to that suite for Prosody and its modules only).
 COPY server/apt/trixie-backports.sources /etc/apt/sources.list.d/
@@ -63,6 +57,13 @@ RUN node --jitless --no-expose-wasm --max-semi-space-size=1 --max-old-space-size
       --snapshot-blob /usr/local/lib/prosody-appliance/entrypoint.blob \
       --build-snapshot /usr/local/lib/prosody-appliance/entrypoint.cjs
 
+# Last, so a new commit (a new VERSION) rebuilds no layer above.
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="prosody-appliance" \
+      org.opencontainers.image.description="A secure, federating Prosody 13 XMPP server configured from XMPP_* environment variables, with Let's Encrypt hot reload" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="debian:trixie-slim"
 ENV NODE_ENV=production
 EXPOSE 5222 5223 5269 5281 5000 3478 3478/udp 5349
 VOLUME ["/var/lib/prosody"]
