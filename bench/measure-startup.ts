@@ -12,11 +12,14 @@ import { BENCH_DOMAIN } from "./bench-containers.js";
 
 /**
  * What is started: the appliance with a mounted certbot tree (every service on, as by default),
- * the same with every service off, the appliance's first start on a fresh volume with no
+ * the same with every service off, and with only the TURN server off, the appliance's first start on a fresh volume with no
  * certificate (it issues a self-signed one), bare Prosody from the same image, and with
  * --compare the same two appliance starts from another build.
  */
-type StartVariant = "appliance" | "services-off" | "fresh" | "baseline" | "compare" | "compare-fresh";
+type StartVariant = "appliance" | "services-off" | "turn-off" | "fresh" | "baseline" | "compare" | "compare-fresh";
+
+/** Only the built-in TURN server off (calls then need an external one). */
+export const TURN_OFF: Record<string, string> = { XMPP_TURN: "off" };
 
 /** Group chat, file sharing, the file-transfer proxy, push, HTTPS and the TURN server all off. */
 export const SERVICES_OFF: Record<string, string> = {
@@ -70,13 +73,13 @@ export async function measureStartupAndMemory(
   compare?: CompareImage,
 ): Promise<StartupOutcome> {
   const records: RunRecord[] = [];
-  const variants: StartVariant[] = ["appliance", "services-off", "baseline", "fresh", ...(compare ? (["compare", "compare-fresh"] as const) : [])];
+  const variants: StartVariant[] = ["appliance", "services-off", "turn-off", "baseline", "fresh", ...(compare ? (["compare", "compare-fresh"] as const) : [])];
   for (let run = 1; run <= profile.startRuns; run++) {
     const withMemory = run <= profile.memoryRuns;
     // Alternate the order so that no variant always runs first after a pause.
     const order = run % 2 === 1 ? variants : [...variants].reverse();
     for (const variant of order) {
-      const measureMemory = withMemory && (variant === "appliance" || variant === "services-off" || variant === "baseline" || variant === "compare");
+      const measureMemory = withMemory && (variant === "appliance" || variant === "services-off" || variant === "turn-off" || variant === "baseline" || variant === "compare");
       const record = await startOnce(variant, measureMemory, profile, certificates, compare);
       records.push(record);
       progress(
@@ -101,7 +104,7 @@ async function startOnce(
   const plan = await planContainer(
     variant === "baseline" ? "baseline" : "appliance",
     { ...(isFresh(variant) ? {} : { certsDir: certificates.tree.root }), dataDir: data.path },
-    variant.startsWith("compare") && compare ? { image: compare.image } : variant === "services-off" ? { env: SERVICES_OFF } : {},
+    variant.startsWith("compare") && compare ? { image: compare.image } : variant === "services-off" ? { env: SERVICES_OFF } : variant === "turn-off" ? { env: TURN_OFF } : {},
   );
   const startedAtMs = Date.now();
   const started = performance.now();
@@ -191,6 +194,12 @@ function startupSections(records: RunRecord[], profile: BenchProfile, compare: C
     ...(servicesOff ? { baseline: servicesOff } : {}),
     goal: { on: "ratio", atMost: 1.1 },
   });
+  const turnOff = summarize(values(records, "turn-off", ready));
+  startRows.push({
+    metric: `… TURN on (the default) against the same appliance with only XMPP_TURN=off in the Baseline columns (s), ${runs}`,
+    appliance: summarize(values(records, "appliance", ready)),
+    ...(turnOff ? { baseline: turnOff } : {}),
+  });
   if (compare) {
     startRows.push(
       against("compare", `… build ${compare.label} (--compare), mounted certbot tree (s), ${runs}`, ready),
@@ -230,6 +239,7 @@ function startupSections(records: RunRecord[], profile: BenchProfile, compare: C
         ...memoryRows("after start", (r) => r.afterStart),
         ...memoryRows(`after ${profile.loginsForMemory} logins`, (r) => r.afterLogins),
         ...memoryRows("after start", (r) => r.afterStart, "services-off", ", every service off"),
+        ...memoryRows("after start", (r) => r.afterStart, "turn-off", ", TURN off"),
         ...(compare ? memoryRows("after start", (r) => r.afterStart, "compare", `, build ${compare.label}`) : []),
       ],
     },
