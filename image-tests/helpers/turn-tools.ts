@@ -35,13 +35,16 @@ export interface ToolContainer extends AsyncDisposable {
   address: string;
 }
 
-/** Starts `command` in a tools container on `network`; disposed with `await using`. */
-export async function startTool(network: string, command: string[]): Promise<ToolContainer> {
+/**
+ * Starts `command` in a tools container on `network`; disposed with `await using`. A command that
+ * may end at once (`needsAddress: false`) can leave the network before it is inspected.
+ */
+export async function startTool(network: string, command: string[], { needsAddress = true } = {}): Promise<ToolContainer> {
   const container = await docker.createContainer({ Image: TURN_TOOLS_IMAGE, Cmd: command, Labels: TEST_LABELS, HostConfig: { NetworkMode: network } });
   const dispose = () => container.remove({ force: true }).then(() => undefined, () => undefined);
   await container.start();
   const address = (await container.inspect()).NetworkSettings.Networks[network]?.IPAddress ?? "";
-  if (!address) {
+  if (!address && needsAddress) {
     await dispose();
     throw new Error(`the tools container has no address on ${network}`);
   }
@@ -50,7 +53,7 @@ export async function startTool(network: string, command: string[]): Promise<Too
 
 /** Runs `command` to its end in a tools container on `network`. */
 export async function runTool(network: string, command: string[], timeoutMs = 60_000): Promise<ExecResult> {
-  await using tool = await startTool(network, command);
+  await using tool = await startTool(network, command, { needsAddress: false });
   const exitCode = await waitFor(`${command.join(" ")} to finish`, async () => {
     const state = (await tool.container.inspect()).State;
     return state.Running ? undefined : { code: state.ExitCode };
