@@ -152,7 +152,7 @@ describe("compose.yaml's certbot companion against an ACME server (pebble)", () 
         CERTBOT_ARGS: `--standalone --server ${ACME_DIRECTORY}`,
       },
     });
-  });
+  }, 900_000); // builds a test image from Debian packages: minutes on a fresh machine
   afterAll(async () => {
     await project?.[Symbol.asyncDispose]();
     cleanups.forEach((cleanup) => cleanup());

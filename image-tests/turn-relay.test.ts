@@ -47,7 +47,7 @@ describe("calls through the built-in TURN server", () => {
     server = (await appliance.container.inspect()).NetworkSettings.Networks[networkName]!.IPAddress;
     const added = await appliance.exec(["prosodyctl", "adduser", `alice@${DOMAIN}`], { stdin: "pw-alice\npw-alice\n" });
     expect(added.exitCode, added.stdout + added.stderr).toBe(0);
-  });
+  }, 900_000); // builds a test image from Debian packages: minutes on a fresh machine
 
   afterAll(async () => {
     await appliance?.dispose();
