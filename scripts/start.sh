@@ -7,7 +7,7 @@
 #   XMPP_DOMAINS      the domain(s) to serve (default: localhost, with a self-signed certificate)
 #   APPLIANCE_NAME    container name (default: xmpp); the data volume is "$APPLIANCE_NAME-data"
 #   APPLIANCE_IMAGE   image tag to build and run (default: prosody-appliance:latest)
-#   APPLIANCE_PORTS   host ports for 5222, 5223 and 5269 (default: "5222 5223 5269")
+#   APPLIANCE_PORTS   host ports for 5222, 5223, 5269 and 5281 (default: "5222 5223 5269 5281")
 # Served on 127.0.0.1 only while the domain is localhost; on every address for a real domain,
 # with certbot's /etc/letsencrypt mounted read-only when it exists. Any other XMPP_* variable
 # set here is passed to the container.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 name="${APPLIANCE_NAME:-xmpp}"
 image="${APPLIANCE_IMAGE:-prosody-appliance:latest}"
 domains="${XMPP_DOMAINS:-localhost}"
-read -r -a host_ports <<< "${APPLIANCE_PORTS:-5222 5223 5269}"
+read -r -a host_ports <<< "${APPLIANCE_PORTS:-5222 5223 5269 5281}"
 primary="${domains%%[, ]*}"
 say() { printf '[start] %s\n' "$*" >&2; }
 
@@ -27,12 +27,14 @@ build_log=$(mktemp)
 trap 'rm -f "$build_log"' EXIT
 IMAGE="$image" bash .ci/build-image.sh >"$build_log" 2>&1 || { tail -30 "$build_log" >&2; say "building $image failed"; exit 1; }
 
-container_ports=(5222 5223 5269)
+container_ports=(5222 5223 5269 5281)
 address=0.0.0.0 mounts=()
 if [ "$domains" = localhost ]; then address=127.0.0.1
 elif [ -d /etc/letsencrypt ]; then mounts=(--volume /etc/letsencrypt:/etc/letsencrypt:ro); fi
 publish=()
-for i in 0 1 2; do publish+=(--publish "$address:${host_ports[$i]}:${container_ports[$i]}"); done
+for i in "${!container_ports[@]}"; do
+  publish+=(--publish "$address:${host_ports[$i]:-${container_ports[$i]}}:${container_ports[$i]}")
+done
 env_args=(--env "XMPP_DOMAINS=$domains")
 while IFS='=' read -r key _; do
   [ "$key" = XMPP_DOMAINS ] || env_args+=(--env "$key")
@@ -71,7 +73,7 @@ Add a user (asks for the password twice):
   docker exec -it $name prosodyctl adduser you@$primary
 
 Connect with any XMPP client as you@$primary: server $host, port ${host_ports[0]} (STARTTLS)
-or ${host_ports[1]} (direct TLS).
+or ${host_ports[1]} (direct TLS); websocket and BOSH at https://$host:${host_ports[3]:-5281}/.
 EOF
 if [ -n "$fingerprint" ]; then
   cat <<EOF
