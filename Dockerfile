@@ -11,8 +11,19 @@ WORKDIR /src
 # TLS-inspecting proxy between this build and the npm registry. It stays in this stage.
 COPY package.json package-lock.json build-ca*.pem ./
 RUN if [ -f build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/build-ca.pem; fi \
- && npm ci --no-audit --no-fund --loglevel=error \
- && rm -f build-ca.pem
+ && npm ci --no-audit --no-fund --loglevel=error
+# The web client: Converse.js's prebuilt dist/ from the npm registry, this exact tarball (its
+# own dependencies are bundled into dist/ and not installed), without source maps and the
+# unminified copies. Served from the image only.
+ARG CONVERSE_VERSION=14.0.0
+ARG CONVERSE_SHA512=2c5520d37d230da955e3bbc8fefc953ea60f65f2585c56ee6eaf2fd1c1437b6cd735e786124dd4a74163fd64f34fab7ee9da3e700213a32ef77808fb44d0e3d9
+RUN if [ -f build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/build-ca.pem; fi \
+ && npm pack "converse.js@${CONVERSE_VERSION}" --silent --pack-destination /tmp \
+ && echo "${CONVERSE_SHA512}  /tmp/converse.js-${CONVERSE_VERSION}.tgz" | sha512sum -c --quiet \
+ && mkdir -p web-client && tar -xzf "/tmp/converse.js-${CONVERSE_VERSION}.tgz" -C /tmp package/dist \
+ && mv /tmp/package/dist web-client/dist \
+ && find web-client/dist -name '*.map' -delete \
+ && rm -f web-client/dist/converse.js web-client/dist/converse.css web-client/dist/website*.css build-ca.pem
 COPY entrypoint ./entrypoint
 RUN npm run build
 
@@ -37,6 +48,7 @@ RUN groupadd --system --gid 101 prosody \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       prosody systemd-standalone-sysusers systemd-standalone-tmpfiles lua-unbound lua-readline nodejs tini ca-certificates coturn \
+      prosody-modules libjs-bootstrap4 libjs-jquery \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
            /var/cache/debconf/*-old /var/lib/dpkg/*-old \
            /usr/sbin/policy-rc.d /etc/prosody/certs/* /etc/prosody/conf.avail /etc/prosody/conf.d/* \
@@ -50,6 +62,9 @@ COPY server/prosody.cfg.lua /etc/prosody/prosody.cfg.lua
 COPY server/modules/ /usr/local/lib/prosody-appliance/prosody-modules/
 COPY server/healthcheck.lua /usr/local/bin/appliance-healthcheck
 COPY server/appliance-invite /usr/local/bin/appliance-invite
+COPY --from=builder /src/web-client/ /usr/local/share/prosody-appliance/web-client/
+COPY server/web-client/ /usr/local/share/prosody-appliance/web-client/
+RUN mv /usr/local/share/prosody-appliance/web-client/appliance-web-client.js /usr/local/share/prosody-appliance/web-client/dist/
 COPY --from=builder /src/dist/entrypoint.cjs /usr/local/lib/prosody-appliance/entrypoint.cjs
 # The entrypoint starts from a V8 startup snapshot (entrypoint/snapshot.ts says why). A snapshot
 # only loads into the Node and the V8 flags that built it: built here, with the ENTRYPOINT's flags.

@@ -107,7 +107,17 @@ describe("service settings", () => {
     );
   });
 
-  it.each(["XMPP_MUC", "XMPP_UPLOAD", "XMPP_PROXY65", "XMPP_PUSH", "XMPP_HTTPS"])("should refuse %s=maybe", (variable) => {
+  it("should read XMPP_WEB_CLIENT_PATH and refuse what is not a free URL path", () => {
+    expect(loadSettings(base).webClientPath).toBe("/");
+    expect(loadSettings({ ...base, XMPP_WEB_CLIENT_PATH: "/chat/" }).webClientPath).toBe("/chat");
+    expect(problemOf({ XMPP_WEB_CLIENT_PATH: "chat" })).toContain('XMPP_WEB_CLIENT_PATH="chat" is invalid: "chat" is not an absolute URL path.');
+    expect(problemOf({ XMPP_WEB_CLIENT_PATH: "/a/../b" })).toContain('"/a/../b" is not an absolute URL path');
+    expect(problemOf({ XMPP_WEB_CLIENT_PATH: "/chat?x=1" })).toContain('"/chat?x=1" is not an absolute URL path');
+    expect(problemOf({ XMPP_WEB_CLIENT_PATH: "/http-bind" })).toContain('XMPP_WEB_CLIENT_PATH="/http-bind" is invalid: "/http-bind" is taken by /http-bind.');
+    expect(problemOf({ XMPP_WEB_CLIENT_PATH: "/register/web" })).toContain('"/register/web" is taken by /register');
+  });
+
+  it.each(["XMPP_MUC", "XMPP_UPLOAD", "XMPP_PROXY65", "XMPP_PUSH", "XMPP_HTTPS", "XMPP_WEB_CLIENT"])("should refuse %s=maybe", (variable) => {
     expect(problemOf({ [variable]: "maybe" })).toContain(`${variable}="maybe" is invalid: "maybe" is not a yes/no value.`);
   });
 });

@@ -38,6 +38,8 @@ describe("loadSettings", () => {
       https: true,
       publicUrl: "",
       trustedProxies: [],
+      webClient: true,
+      webClientPath: "/",
       registration: "closed",
       certificateRequestDir: "",
       turn: "builtin",

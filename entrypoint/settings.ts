@@ -357,6 +357,20 @@ function parsePublicUrl(raw: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
+/** Paths on 5281 that Prosody's own services answer: the web client may not take them. */
+export const RESERVED_HTTP_PATHS = ["/xmpp-websocket", "/http-bind", "/.well-known", "/file_share", "/invites_page", "/register", "/register_apps", "/share"];
+
+/** A URL path on the HTTPS listener, without a trailing slash except for "/" itself. */
+function parseWebPath(raw: string): string {
+  const value = raw.trim().replace(/(.)\/+$/, "$1");
+  if (!/^\/[A-Za-z0-9._\/-]*$/.test(value) || value.split("/").some((part) => part === "." || part === "..") || value.includes("//")) {
+    throw new InvalidValue(`"${raw}" is not an absolute URL path`);
+  }
+  const taken = RESERVED_HTTP_PATHS.find((path) => value === path || value.startsWith(`${path}/`));
+  if (taken !== undefined) throw new InvalidValue(`"${raw}" is taken by ${taken}`);
+  return value;
+}
+
 /** IP addresses or CIDR ranges of reverse proxies. */
 function parseProxies(raw: string): string[] {
   const proxies = splitList(raw);
@@ -626,6 +640,23 @@ export const SETTINGS = {
       "Reverse proxies in front of 5281 whose `X-Forwarded-For`/`-Proto` headers are believed (for client addresses in logs and registration limits). Loopback is always trusted.",
     example: "172.18.0.0/16",
     parse: parseProxies,
+  }),
+  webClient: define({
+    env: "XMPP_WEB_CLIENT",
+    default: "yes",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description:
+      "A web client (Converse.js, from the image) at `https://<domain>:5281/` (or `XMPP_PUBLIC_URL`), locked to the page's domain, over websocket with BOSH as fallback, with group chats and file sharing; needs `XMPP_HTTPS`. With `XMPP_REGISTRATION=invite` the invite links open a page where the friend picks a username and password.",
+    example: "no",
+    parse: parseBoolean,
+  }),
+  webClientPath: define({
+    env: "XMPP_WEB_CLIENT_PATH",
+    default: "/",
+    accepted: `an absolute URL path of letters, digits, "-", "_", "." and "/", not one of ${RESERVED_HTTP_PATHS.join(", ")} or under them`,
+    description: "Where the web client is served on 5281 (under `XMPP_PUBLIC_URL`'s path when that is set).",
+    example: "/chat",
+    parse: parseWebPath,
   }),
   registration: define({
     env: "XMPP_REGISTRATION",

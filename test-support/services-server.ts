@@ -22,7 +22,7 @@ export interface ServicesServer extends AsyncDisposable {
 
 export interface ServicesServerOptions {
   env?: Record<string, string | undefined>;
-  extraPorts?: Array<number | { port: number; samePort: true }>;
+  extraPorts?: NonNullable<Parameters<typeof startAppliance>[0]>["extraPorts"];
   binds?: string[];
 }
 

@@ -41,7 +41,10 @@ describe("renderConfig", () => {
   });
 
   it("should add the service modules to each VirtualHost on top of the image's list", () => {
-    expect(render({}).hosts).toContain('    modules_enabled = { "websocket", "bosh", "http_altconnect", "cloud_notify", "turn_external" }\n');
+    expect(render({}).hosts).toContain('    modules_enabled = { "websocket", "bosh", "http_altconnect", "appliance_web_client", "cloud_notify", "turn_external" }\n');
+    expect(render({ XMPP_REGISTRATION: "invite" }).hosts).toContain(
+      '    modules_enabled = { "websocket", "bosh", "http_altconnect", "appliance_web_client", "invites", "invites_register", "invites_adhoc", "invites_page", "invites_register_web", "register_apps", "http_libjs", "appliance_page_headers", "cloud_notify", "turn_external" }\n    webchat_url = "https://example.org:5281/"\n',
+    );
     expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no", XMPP_TURN: "off" }).hosts).not.toMatch(/^VirtualHost[^\n]*\n[^\n]*\n    modules_enabled/m);
     expect(render({ XMPP_HTTPS: "no", XMPP_PUSH: "no", XMPP_TURN: "off" }).hosts).toMatch(/^VirtualHost "example.org"\n    ssl = [^\n]*\n\n/m);
   });

@@ -9,6 +9,8 @@ import { serverInfo } from "./services/server-info.js";
 import type { ComponentSection, ServiceFragment } from "./services/service-fragment.js";
 import { webConnections } from "./services/web-connections.js";
 import { calls } from "./services/calls.js";
+import { invitePages } from "./services/invite-pages.js";
+import { webClient } from "./services/web-client.js";
 
 export interface ConfigInput {
   settings: Settings;
@@ -43,7 +45,7 @@ function sslFor(files: CertificateFiles): LuaValue {
 }
 
 /** Each capability's part of the configuration, in the order they are written. */
-const SERVICES = [webConnections, registration, serverInfo, groupChat, fileSharing, fileTransferProxy];
+const SERVICES = [webConnections, webClient, registration, invitePages, serverInfo, groupChat, fileSharing, fileTransferProxy];
 
 function filesFor(certificates: ReadonlyMap<string, CertificateFiles>, name: string): CertificateFiles {
   const files = certificates.get(name);
@@ -101,6 +103,7 @@ export function renderConfig({ settings, ipv6, certificates, turnSecret }: Confi
     const host: Array<[string, LuaValue]> = [["ssl", sslFor(filesFor(certificates, domain))]];
     // Added to the image's global modules_enabled, not replacing it.
     if (hostModules.length > 0) host.push(["modules_enabled", hostModules]);
+    host.push(...fragments.flatMap((f) => f.hostOptions?.(domain) ?? []));
     const components = fragments.flatMap((f) => f.components?.(domain) ?? []);
     return [
       `VirtualHost ${luaString(domain)}\n${indented(host)}`,

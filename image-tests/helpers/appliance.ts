@@ -22,9 +22,10 @@ export interface ApplianceOptions {
   network?: { name: string; aliases: string[] };
   /**
    * More container ports to publish on 127.0.0.1, on a random host port, or on the same port
-   * (`samePort`) for a service that advertises its own port to clients (proxy65).
+   * (`samePort`) for a service that advertises its own port to clients (proxy65), or on a
+   * given `hostPort` (chosen before the start, e.g. to name it in XMPP_PUBLIC_URL).
    */
-  extraPorts?: Array<number | { port: number; samePort: true }>;
+  extraPorts?: Array<number | { port: number; samePort: true } | { port: number; hostPort: number }>;
   /** Wait until Prosody answers (default), or only until the container has started. */
   waitUntil?: "ready" | "started";
   readyTimeoutMs?: number;
@@ -63,10 +64,12 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
   if (env.XMPP_DOMAINS_FILE !== undefined && !("XMPP_DOMAINS" in (options.env ?? {}))) delete env.XMPP_DOMAINS;
   const exposed: Record<string, object> = {};
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-  const published = [...XMPP_PORTS.map((port) => ({ port, samePort: false })), ...(options.extraPorts ?? []).map((p) => (typeof p === "number" ? { port: p, samePort: false } : p))];
-  for (const { port, samePort } of published) {
+  const published = [...XMPP_PORTS, ...(options.extraPorts ?? [])].map((p) =>
+    typeof p === "number" ? { port: p, hostPort: "" } : { port: p.port, hostPort: String("samePort" in p ? p.port : p.hostPort) },
+  );
+  for (const { port, hostPort } of published) {
     exposed[`${port}/tcp`] = {};
-    bindings[`${port}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: samePort ? String(port) : "" }];
+    bindings[`${port}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: hostPort }];
   }
   const binds = [...(options.binds ?? [])];
   if (options.dataVolume) binds.push(`${options.dataVolume}:/var/lib/prosody`);

@@ -11,6 +11,8 @@ export interface ServiceFragment {
   global?: Array<[string, LuaValue]>;
   /** Modules every VirtualHost loads on top of the image's list. */
   hostModules?: string[];
+  /** Options of one hosted domain's VirtualHost. */
+  hostOptions?: (domain: string) => Array<[string, LuaValue]>;
   /** Components of one hosted domain, written after its VirtualHost. */
   components?: (domain: string) => ComponentSection[];
 }
