@@ -1,6 +1,15 @@
 // Starts Converse.js with the settings the server put on <body> (no inline script: the page's
 // Content-Security-Policy allows scripts from this server only).
-import converse from "./converse.min.js";
+
+// The stock login page shows sponsor logos fetched from conversejs.org: nothing here may come
+// from the internet, so the footer that holds them renders nothing. Patched before Converse
+// defines it (hence the dynamic import below).
+const define = customElements.define.bind(customElements);
+customElements.define = (name, element, options) => {
+  if (name === "converse-footer") element.prototype.render = () => "";
+  return define(name, element, options);
+};
+const { default: converse } = await import("./converse.min.js");
 
 const settings = JSON.parse(document.body.dataset.converseSettings);
 const here = new URL(document.baseURI);
@@ -9,11 +18,6 @@ const absolute = (path, scheme) => {
   if (scheme) url.protocol = scheme;
   return url.href;
 };
-
-// The stock login page shows sponsor logos fetched from conversejs.org: nothing here may come
-// from the internet, so the footer that holds them renders nothing.
-const footer = customElements.get("converse-footer");
-if (footer) footer.prototype.render = () => "";
 
 converse.initialize({
   ...settings,

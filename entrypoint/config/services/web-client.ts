@@ -53,6 +53,7 @@ export function webClient(settings: Settings): ServiceFragment {
     bosh_service_url: `${base}/http-bind`,
     discover_connection_methods: false,
     auto_reconnect: true,
+    muc_nickname_from_jid: true,
     allow_registration: settings.registration === "open",
   };
   if (settings.muc) options.muc_subdomain = settings.mucSubdomain;
