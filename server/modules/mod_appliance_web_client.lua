@@ -18,8 +18,11 @@ local headers = {
 	["Strict-Transport-Security"] = "max-age=31536000";
 };
 
+if options.only_host and options.only_host ~= module.host then return; end
+
 local converse_settings = {};
 for key, value in pairs(options) do converse_settings[key] = value; end
+converse_settings.only_host = nil;
 converse_settings.locked_domain = module.host;
 converse_settings.default_domain = module.host;
 if options.muc_subdomain then

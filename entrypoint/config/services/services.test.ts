@@ -7,6 +7,8 @@ import { registration } from "./registration.js";
 import { serverInfo } from "./server-info.js";
 import { serviceWarnings } from "./service-warnings.js";
 import { webConnections } from "./web-connections.js";
+import { webClient, webClientCsp } from "./web-client.js";
+import { invitePages } from "./invite-pages.js";
 
 const settingsWith = (env: Record<string, string> = {}) => loadSettings({ XMPP_DOMAINS: "example.org", ...env });
 /** For warnings about other services: TURN's own warning left out. */
@@ -92,6 +94,43 @@ describe("web connections", () => {
 
   it("should close 5281 when HTTPS is off", () => {
     expect(webConnections(settingsWith({ XMPP_HTTPS: "no" }))).toEqual({ global: [["https_ports", []]] });
+  });
+});
+
+describe("web client", () => {
+  it("should serve Converse on every domain, with websocket and BOSH as paths and the room service named", () => {
+    const fragment = webClient(settingsWith());
+    expect(fragment.hostModules).toEqual(["appliance_web_client"]);
+    expect(fragment.global).toContainEqual(["http_paths", { appliance_web_client: "/" }]);
+    expect(fragment.global).toContainEqual([
+      "appliance_web_client",
+      expect.objectContaining({ websocket_url: "/xmpp-websocket", bosh_service_url: "/http-bind", muc_subdomain: "conference", allow_registration: false }),
+    ]);
+    const underPublicUrl = webClient(settingsWith({ XMPP_PUBLIC_URL: "https://chat.example.org/xmpp", XMPP_WEB_CLIENT_PATH: "/web" }));
+    expect(underPublicUrl.global).toContainEqual(["http_paths", { appliance_web_client: "/web" }]);
+    expect(underPublicUrl.global).toContainEqual(["appliance_web_client", expect.objectContaining({ websocket_url: "/xmpp/xmpp-websocket", only_host: "example.org" })]);
+  });
+
+  it("should allow only this server and its upload services in the CSP", () => {
+    const csp = webClientCsp(settingsWith({ XMPP_DOMAINS: "example.org example.net" }));
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self' https://upload.example.org:5281 https://upload.example.net:5281");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(webClientCsp(settingsWith({ XMPP_PUBLIC_URL: "https://chat.example.org" }))).toContain("connect-src 'self';");
+  });
+
+  it("should be off when turned off or without HTTPS", () => {
+    expect(webClient(settingsWith({ XMPP_WEB_CLIENT: "no" }))).toEqual({});
+    expect(webClient(settingsWith({ XMPP_HTTPS: "no" }))).toEqual({});
+  });
+
+  it("should add the invite pages only to invite registration over HTTPS, pointing at the web client", () => {
+    expect(invitePages(settingsWith())).toEqual({});
+    expect(invitePages(settingsWith({ XMPP_REGISTRATION: "invite", XMPP_HTTPS: "no" }))).toEqual({});
+    const pages = invitePages(settingsWith({ XMPP_REGISTRATION: "invite", XMPP_WEB_CLIENT_PATH: "/chat" }));
+    expect(pages.hostModules).toContain("invites_page");
+    expect(pages.hostOptions!("example.net")).toEqual([["webchat_url", "https://example.net:5281/chat/"]]);
+    expect(invitePages(settingsWith({ XMPP_REGISTRATION: "invite", XMPP_WEB_CLIENT: "no" })).hostOptions).toBeUndefined();
   });
 });
 

@@ -57,6 +57,8 @@ export function webClient(settings: Settings): ServiceFragment {
     allow_registration: settings.registration === "open",
   };
   if (settings.muc) options.muc_subdomain = settings.mucSubdomain;
+  // Under one public URL every domain shares one HTTP host: the page is the primary domain's.
+  if (settings.publicUrl !== "") options.only_host = settings.domains[0]!;
   return {
     global: [
       ["http_paths", { appliance_web_client: settings.webClientPath }],
