@@ -17,9 +17,9 @@ describe("registration", () => {
   const start = (registration?: string) =>
     startAppliance({ env: { XMPP_REGISTRATION: registration }, binds: [le.bind] });
   const register = (appliance: Appliance, username: string, token?: string) =>
-    registerInBand({ port: appliance.port(5223), domain: "example.org", username, password: `${username}-pw`, caPem: le.ca.root.certPem, ...(token ? { token } : {}) });
+    registerInBand({ port: appliance.port(5223), domain: "example.org", username, password: `${username}-pw-long`, caPem: le.ca.root.certPem, ...(token ? { token } : {}) });
   const logIn = (appliance: Appliance, username: string) =>
-    connectClient({ port: appliance.port(5223), mode: "direct-tls", domain: "example.org", username, password: `${username}-pw`, caPem: le.ca.root.certPem });
+    connectClient({ port: appliance.port(5223), mode: "direct-tls", domain: "example.org", username, password: `${username}-pw-long`, caPem: le.ca.root.certPem });
   async function invite(appliance: Appliance, ...args: string[]) {
     const made = await appliance.exec(["appliance-invite", ...args]);
     expect(made.exitCode, made.stderr).toBe(0);
