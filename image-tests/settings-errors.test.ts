@@ -28,11 +28,12 @@ describe("bad settings", () => {
   });
 
   it("should end the container with 78 for bad service settings, naming each with what is accepted", async () => {
-    const { code, logs } = await exitOf({ XMPP_DOMAINS: "example.org", XMPP_REGISTRATION: "invites", XMPP_UPLOAD_SIZE_LIMIT: "lots", XMPP_PROXY65_PORT: "5281" });
+    const { code, logs } = await exitOf({ XMPP_DOMAINS: "example.org", XMPP_REGISTRATION: "invites", XMPP_UPLOAD_SIZE_LIMIT: "lots", XMPP_PROXY65_PORT: "5281", XMPP_WEB_CLIENT_PATH: "/http-bind" });
     expect(code).toBe(78);
     expect(logs).toContain('XMPP_REGISTRATION="invites" is invalid: "invites" is not one of them. Accepted: closed, invite or open, e.g. XMPP_REGISTRATION=invite.');
     expect(logs).toContain('XMPP_UPLOAD_SIZE_LIMIT="lots" is invalid: "lots" is not a size. Accepted: a size from 1K to 1024G');
     expect(logs).toContain('XMPP_PROXY65_PORT="5281" is invalid: 5281 is already used by another service.');
+    expect(logs).toContain('XMPP_WEB_CLIENT_PATH="/http-bind" is invalid: "/http-bind" is taken by /http-bind. Accepted: an absolute URL path');
     expect(logs).not.toContain("Hello and welcome to Prosody");
   });
 

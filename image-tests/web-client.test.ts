@@ -142,6 +142,18 @@ describe("the web client and invite page in Chromium, over verified HTTPS", () =
       await open(page, `${origin}/`, "#converse-login-password");
     });
     await step(page, "2-logged-in", () => logIn(page, "alice", server.passwordOf("alice")));
+    // The policy is enforced, not only sent: a picture from elsewhere is refused by the browser.
+    const blocked = "https://conversejs.org/media/logos/blokt.png";
+    const refused = await page.evaluate<string>(`new Promise((resolve) => {
+      document.addEventListener("securitypolicyviolation", (e) => resolve(e.effectiveDirective + " " + e.blockedURI), { once: true });
+      const img = document.createElement("img");
+      img.src = ${JSON.stringify(blocked)};
+      document.body.append(img);
+      setTimeout(() => resolve("loaded or failed without a policy violation"), 5000);
+    })`);
+    expect(refused).toBe(`img-src ${blocked}`);
+    watched.violations.length = 0;
+    watched.foreign.length = 0;
 
     await step(page, "3-message-from-bob", async () => {
       await bob.send(`alice@${DOMAIN}`, "Salut Alice, tu me vois dans le navigateur ?");
