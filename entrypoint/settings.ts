@@ -646,7 +646,7 @@ export const SETTINGS = {
     default: "yes",
     accepted: "yes/no (true/false, on/off, 1/0)",
     description:
-      "A web client (Converse.js, from the image) at `https://<domain>:5281/` (or `XMPP_PUBLIC_URL`), locked to the page's domain, over websocket with BOSH as fallback, with group chats and file sharing; needs `XMPP_HTTPS`. With `XMPP_REGISTRATION=invite` the invite links open a page where the friend picks a username and password.",
+      "A web client (Converse.js, from the image) at `https://<domain>:5281/` (or `XMPP_PUBLIC_URL`), locked to the page's domain, over websocket with BOSH as fallback, with group chats and file sharing; needs `XMPP_HTTPS`. After registering on an invite page (`XMPP_REGISTRATION=invite`) the friend is sent here to log in.",
     example: "no",
     parse: parseBoolean,
   }),

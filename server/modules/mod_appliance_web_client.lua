@@ -8,6 +8,8 @@ local st = require "util.stanza";
 
 local assets = "/usr/local/share/prosody-appliance/web-client";
 local options = module:get_option("appliance_web_client", {});
+-- No Strict-Transport-Security: it would bind every port of the domain's name to HTTPS, a
+-- website on port 80 included, which is not this server's to decide.
 local headers = {
 	["Content-Security-Policy"] = module:get_option_string("appliance_web_client_csp", "default-src 'self'");
 	["X-Content-Type-Options"] = "nosniff";
@@ -15,7 +17,6 @@ local headers = {
 	["Referrer-Policy"] = "no-referrer";
 	["Cross-Origin-Opener-Policy"] = "same-origin";
 	["Permissions-Policy"] = "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()";
-	["Strict-Transport-Security"] = "max-age=31536000";
 };
 
 if options.only_host and options.only_host ~= module.host then return; end
