@@ -106,7 +106,7 @@ describe("the web client and invite page in Chromium, over verified HTTPS", () =
     // gives the page (websocket, uploads, invites) is then one the browser can reach.
     const port = await freeLoopbackPort();
     origin = `https://${DOMAIN}:${port}`;
-    server = await startServicesServer({ env: { XMPP_PUBLIC_URL: origin, XMPP_REGISTRATION: "invite" }, extraPorts: [{ port: 5281, hostPort: port }] });
+    server = await startServicesServer({ env: { XMPP_PUBLIC_URL: origin, XMPP_REGISTRATION: "invite", XMPP_TURN: "off" }, extraPorts: [{ port: 5281, hostPort: port }] });
     for (const user of ["alice", "bob"]) await server.addUser(user);
     chromium = await launchTestBrowser({ caPem: server.caPem, names: SERVICE_NAMES });
     bob = await server.connect("bob");
