@@ -65,6 +65,8 @@ COPY server/appliance-invite /usr/local/bin/appliance-invite
 COPY --from=builder /src/web-client/ /usr/local/share/prosody-appliance/web-client/
 COPY server/web-client/ /usr/local/share/prosody-appliance/web-client/
 RUN mv /usr/local/share/prosody-appliance/web-client/appliance-web-client.js /usr/local/share/prosody-appliance/web-client/dist/
+COPY server/backup/appliance-backup server/backup/appliance-restore /usr/local/bin/
+COPY server/backup/appliance-data.sh /usr/local/lib/prosody-appliance/
 COPY --from=builder /src/dist/entrypoint.cjs /usr/local/lib/prosody-appliance/entrypoint.cjs
 # The entrypoint starts from a V8 startup snapshot (entrypoint/snapshot.ts says why). A snapshot
 # only loads into the Node and the V8 flags that built it: built here, with the ENTRYPOINT's flags.
@@ -79,7 +81,8 @@ LABEL org.opencontainers.image.title="prosody-appliance" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="debian:trixie-slim"
-ENV NODE_ENV=production
+# APPLIANCE_VERSION: what appliance-backup writes in its manifest.
+ENV NODE_ENV=production APPLIANCE_VERSION=${VERSION}
 EXPOSE 5222 5223 5269 5281 5000 3478 3478/udp 5349
 VOLUME ["/var/lib/prosody"]
 STOPSIGNAL SIGTERM

@@ -1,0 +1,97 @@
+# Shared by appliance-backup and appliance-restore (sourced, not run).
+#
+# What a backup holds: every host directory of the data volume (accounts, rosters, offline
+# messages, archives, rooms, PEP, vCards, invites ... in Prosody's own file format) and the
+# uploaded files (http_file_share/). What it leaves out, because a new server makes its own:
+# the TURN secret (turn-secret), the list of first-run accounts already handled
+# (first-run-accounts), self-signed certificates (self-signed/), Prosody's admin socket, and the
+# data an earlier forced restore set aside (replaced-by-restore-*/). Links, sockets and devices
+# are never followed or stored.
+DATA_DIR=/var/lib/prosody
+BACKUP_FORMAT="prosody-appliance-backup/1"
+PROSODY_UID=101
+PROSODY_GID=101
+
+# Storage kinds these commands handle today.
+storage_kind() {
+	kind="${XMPP_STORAGE:-internal}"
+	case "$kind" in
+		internal) echo internal ;;
+		*) echo "$1: XMPP_STORAGE=$kind is not supported by backups yet (accepted: internal)" >&2; exit 78 ;;
+	esac
+}
+
+# Top-level entries of the data volume that a backup holds, one per line (relative names).
+backed_up_entries() {
+	find -P "$DATA_DIR" -mindepth 1 -maxdepth 1 -type d \
+		! -name self-signed ! -name 'replaced-by-restore-*' ! -name 'lost+found' -printf '%f\n' | LC_ALL=C sort
+}
+
+# Files that hold a user's or a room's data, relative to the data volume, one per line. Left
+# out: Prosody's bookkeeping (cron, upload_stats, accounts_cleanup) and the accounts the
+# entrypoint created at first start (first-run-accounts), so a fresh server counts as empty.
+user_data_files() {
+	handled=""
+	[ -f "$DATA_DIR/first-run-accounts" ] && [ ! -L "$DATA_DIR/first-run-accounts" ] && handled=$(grep -v '^#' "$DATA_DIR/first-run-accounts" || true)
+	backed_up_entries | while IFS= read -r entry; do
+		(cd "$DATA_DIR" && find -P "$entry" -type f -printf '%p\n')
+	done | HANDLED="$handled" awk -F/ '
+		# The name Prosody gives a user or host on disk: each byte but [A-Za-z0-9] as %xx.
+		function encode(s,   out, i, c) {
+			out = ""
+			for (i = 1; i <= length(s); i++) {
+				c = substr(s, i, 1)
+				out = out (c ~ /[A-Za-z0-9]/ ? c : sprintf("%%%02x", ord[c]))
+			}
+			return out
+		}
+		BEGIN {
+			for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i
+			n = split(ENVIRON["HANDLED"], jids, "\n")
+			for (i = 1; i <= n; i++) if ((at = index(jids[i], "@")) > 0) handled[encode(substr(jids[i], at + 1)) "/" encode(substr(jids[i], 1, at - 1))] = 1
+		}
+		$1 == "http_file_share" { print; next }
+		NF == 2 { store = $2; sub(/\.(dat|list)$/, "", store); if (store == "cron" || store == "upload_stats") next; print; next }
+		NF == 3 {
+			if ($2 == "cron" || $2 == "accounts_cleanup") next
+			user = $3; sub(/\.(dat|list)$/, "", user)
+			if (($2 == "accounts" || $2 == "account_roles" || $2 == "account_details") && (($1 "/" user) in handled)) next
+			print; next
+		}
+		{ print }'
+}
+
+# Per-store counts of the files under a directory laid out like the data volume, as JSON members.
+store_counts() {
+	(cd "$1" && find -P . -type f -printf '%P\n') | awk -F/ '
+		$1 == "http_file_share" { c["http_file_share"]++; next }
+		NF == 2 { s = $2; sub(/\.(dat|list|idx)$/, "", s); sub(/\.list$/, "", s); c[s]++; next }
+		NF >= 3 { if ($3 !~ /\.idx$/) c[$2]++; next }
+		END { for (s in c) printf "%s %d\n", s, c[s] }' | LC_ALL=C sort | awk '{ printf "%s\"%s\": %s", (NR > 1 ? ", " : ""), $1, $2 }'
+}
+
+# Names as Prosody writes them on disk (%xx for each byte but [A-Za-z0-9]) decoded, one a line.
+decode_names() {
+	awk '{
+		out = ""
+		for (i = 1; i <= length($0); i++) {
+			c = substr($0, i, 1)
+			if (c == "%" && i + 2 <= length($0)) {
+				out = out sprintf("%c", 16 * (index("0123456789abcdef", substr($0, i + 1, 1)) - 1) + index("0123456789abcdef", substr($0, i + 2, 1)) - 1)
+				i += 2
+			} else out = out c
+		}
+		print out
+	}'
+}
+
+# The pid of the Prosody server in this container, or nothing.
+prosody_pid() {
+	for p in /proc/[0-9]*; do
+		case "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" in
+			*"/usr/bin/prosody -F "*) echo "${p#/proc/}"; return ;;
+		esac
+	done
+}
+
+as_prosody() { setpriv --reuid="$PROSODY_UID" --regid="$PROSODY_GID" --clear-groups -- "$@"; }
