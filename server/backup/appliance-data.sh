@@ -61,12 +61,14 @@ user_data_files() {
 		{ print }'
 }
 
-# Per-store counts of the files under a directory laid out like the data volume, as JSON members.
+# Per-store counts under a directory laid out like the data volume, as JSON members: users or
+# rooms with data in each store (an archive's index file is not counted), and uploaded files.
 store_counts() {
 	(cd "$1" && find -P . -type f -printf '%P\n') | awk -F/ '
 		$1 == "http_file_share" { c["http_file_share"]++; next }
-		NF == 2 { s = $2; sub(/\.(dat|list|idx)$/, "", s); sub(/\.list$/, "", s); c[s]++; next }
-		NF >= 3 { if ($3 !~ /\.idx$/) c[$2]++; next }
+		{ name = $NF; sub(/\.(dat|list|lidx)$/, "", name) }
+		NF == 2 && !seen[$1 "/" name]++ { c[name]++ }
+		NF == 3 && !seen[$1 "/" $2 "/" name]++ { c[$2]++ }
 		END { for (s in c) printf "%s %d\n", s, c[s] }' | LC_ALL=C sort | awk '{ printf "%s\"%s\": %s", (NR > 1 ? ", " : ""), $1, $2 }'
 }
 
