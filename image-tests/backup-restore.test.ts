@@ -11,6 +11,8 @@ import { IMAGE, TEST_LABEL } from "../test-support/docker-engine.js";
 import { shellCommand } from "../test-support/shell-command.js";
 
 const ROOM = `lounge@conference.${DOMAIN}`;
+/** A fresh server still counts as empty with the account its first start created. */
+const FIRST_ADMIN = { XMPP_ADMINS: `admin@${DOMAIN}`, XMPP_ADMIN_PASSWORD: "pw-first-admin" };
 
 /** The data volume's files with size, mode and time: equal listings mean nothing was changed. */
 async function dataListing(appliance: Pick<Appliance, "exec">): Promise<string> {
@@ -39,7 +41,7 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
 
   beforeAll(async () => {
     // Independent, so started together: the backup's source, a fresh server, a stopped one.
-    [source, fresh] = await Promise.all([startServicesServer({ binds: [`${backups}:/backups`] }), startServicesServer(), prepareStoppedServer()]);
+    [source, fresh] = await Promise.all([startServicesServer({ binds: [`${backups}:/backups`] }), startServicesServer({ env: FIRST_ADMIN }), prepareStoppedServer()]);
     for (const user of ["alice", "bob"]) await source.addUser(user);
     {
       await using alice = await source.connect("alice");
@@ -61,7 +63,7 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
     rmSync(backups, { recursive: true, force: true });
   });
 
-  it("should bring accounts, roster, offline message, group chat and both archives into a fresh container", async () => {
+  it("should bring accounts, roster, offline message, group chat and both archives into a fresh container (with its first admin)", async () => {
     const manifest = JSON.parse((await shellCommand(`tar -xzOf ${archive} manifest.json`)).stdout) as Record<string, unknown>;
     expect(manifest).toMatchObject({ format: "prosody-appliance-backup/1", storage: "internal", prosody_version: expect.stringMatching(/^13\./) });
     expect(manifest.counts).toMatchObject({ accounts: 2, roster: 1, offline: 1, archive: 2, config: 1, muc_log: 1 }); // archive: alice sent, bob received
@@ -91,7 +93,7 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
     expect(refused.status).toBe(73);
     const forced = await shellCommand(`docker exec -i ${source.appliance.container.id} appliance-restore --force < ${archive}`);
     expect(forced.stderr).toBe(
-      "appliance-restore: --force replaces the data of a running server, whose rooms and sessions in memory would be written back over it: stop the container, then restore in a one-off container on its volume: docker run --rm -v VOLUME:/var/lib/prosody -v ./backups:/backups --entrypoint appliance-restore IMAGE --force /backups/FILE\n",
+      'appliance-restore: --force replaces the data of a running server, whose rooms and sessions in memory would be written back over it: stop the container, then restore in a one-off container on its volume: docker run --rm -v VOLUME:/var/lib/prosody -v "$PWD/backups:/backups" --entrypoint appliance-restore IMAGE --force /backups/FILE\n',
     );
     expect(forced.status).toBe(69);
     expect(await dataListing(source.appliance)).toBe(before);
