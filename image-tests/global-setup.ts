@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { $ } from "zx";
 import { IMAGE, assertEngineAnswers, sweepTestLeftovers } from "../test-support/docker-engine.js";
+import { sweepSwarmLeftovers } from "../test-support/one-node-swarm.js";
 
 /**
  * A fresh machine: as root on Debian, .ci/engine.sh installs and starts Docker's engine, seeds the
@@ -17,6 +18,7 @@ async function setUpEngine(): Promise<void> {
 export async function setup(): Promise<void> {
   await setUpEngine();
   await assertEngineAnswers();
+  await sweepSwarmLeftovers();
   await sweepTestLeftovers();
   const started = Date.now();
   const build = await $({ env: { ...process.env, IMAGE }, nothrow: true, quiet: true })`bash .ci/build-image.sh`;
@@ -33,5 +35,6 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
+  await sweepSwarmLeftovers();
   await sweepTestLeftovers();
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
 import { IMAGE, docker } from "../test-support/docker-engine.js";
 import { freeLoopbackPort } from "../test-support/free-loopback-port.js";
+import { dockerCli as ok, useOneNodeSwarm, type OneNodeSwarm } from "../test-support/one-node-swarm.js";
 import { shellCommand } from "../test-support/shell-command.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { connectClient } from "../test-support/xmpp/connect-client.js";
@@ -12,20 +13,13 @@ import { connectClient } from "../test-support/xmpp/connect-client.js";
 const DOMAIN = "example.org";
 const NODE_LABEL = "xmpp-data";
 
-/** Runs a docker command line; a non-zero status throws with what it printed. */
-async function ok(line: string): Promise<string> {
-  const result = await shellCommand(line, { timeoutMs: 90_000 });
-  if (result.status !== 0) throw new Error(`\`${line}\` exited ${result.status}: ${result.stderr}${result.stdout}`);
-  return result.stdout.trim();
-}
-
 describe("deploy/swarm/stack.yml on a one-node swarm", () => {
   const stack = `appliance-test-${process.pid}`;
   const service = `${stack}_xmpp`;
   const secrets = mkdtempSync(join(tmpdir(), "swarm-secrets-"));
   const adminPassword = `pw-admin-${Math.random().toString(36).slice(2, 10)}`;
   let le: LetsEncryptFixture;
-  let initialisedSwarm = false;
+  let swarm: OneNodeSwarm | undefined;
   let labelledNode = "";
   let ports: Record<string, number>;
 
@@ -48,13 +42,8 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
     connectClient({ port: ports.XMPP_C2S_TLS_PORT!, mode: "direct-tls", domain: DOMAIN, username, password, caPem: le.ca.root.certPem });
 
   beforeAll(async () => {
-    if ((await ok("docker info --format '{{.Swarm.LocalNodeState}}'")) === "inactive") {
-      // Only on loopback: this engine joins no one and no one joins it.
-      const listen = await freeLoopbackPort();
-      await ok(`docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:${listen}`);
-      initialisedSwarm = true;
-    }
-    const node = await ok("docker info --format '{{.Swarm.NodeID}}'");
+    swarm = await useOneNodeSwarm();
+    const node = swarm.nodeId;
     if (!(await ok(`docker node inspect ${node} --format '{{json .Spec.Labels}}'`)).includes(`"${NODE_LABEL}"`)) {
       await ok(`docker node update --label-add ${NODE_LABEL}=true ${node}`);
       labelledNode = node;
@@ -89,7 +78,7 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
       intervalMs: 500,
     }).catch(() => undefined);
     if (labelledNode) await shellCommand(`docker node update --label-rm ${NODE_LABEL} ${labelledNode}`);
-    if (initialisedSwarm) await shellCommand("docker swarm leave --force");
+    await swarm?.[Symbol.asyncDispose]();
     le?.[Symbol.dispose]();
     rmSync(secrets, { recursive: true, force: true });
   }, 120_000);

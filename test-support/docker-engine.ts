@@ -8,7 +8,7 @@ export const IMAGE = process.env.APPLIANCE_IMAGE ?? "prosody-appliance:latest";
 export const TEST_LABEL = "prosody-appliance.test";
 export const TEST_LABELS = { [TEST_LABEL]: String(process.pid) };
 
-function ownerAlive(labels: Record<string, string> | undefined): boolean {
+export function ownerAlive(labels: Record<string, string> | undefined): boolean {
   const pid = Number(labels?.[TEST_LABEL]);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
