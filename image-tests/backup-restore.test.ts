@@ -52,9 +52,12 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
       await waitForGroupMessage(alice, ROOM, "said in the room before the backup");
       await alice.close();
     }
+    // A link planted in the volume (by anyone who could write there) is neither followed nor stored.
+    const planted = await source.appliance.exec(["ln", "-s", "/etc/shadow", "/var/lib/prosody/example%2eorg/roster/mallory.dat"]);
+    if (planted.exitCode !== 0) throw new Error(`planting a link failed: ${planted.stderr}`);
     const backup = await shellCommand(`docker exec ${source.appliance.container.id} appliance-backup > ${archive}`);
     if (backup.status !== 0) throw new Error(`appliance-backup exited ${backup.status}: ${backup.stderr}`);
-    expect(backup.stderr).toMatch(/^appliance-backup: \d+ files from conference\.example\.org,example\.org,.* \(storage internal, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n$/);
+    expect(backup.stderr).toMatch(/^appliance-backup: not stored \(neither a file nor a directory\): example%2eorg\/roster\/mallory\.dat\nappliance-backup: \d+ files from conference\.example\.org,example\.org,.* \(storage internal, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n$/);
   }, 120_000);
   afterAll(async () => {
     await source?.[Symbol.asyncDispose]();
@@ -66,6 +69,7 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
   it("should bring accounts, roster, offline message, group chat and both archives into a fresh container (with its first admin)", async () => {
     const manifest = JSON.parse((await shellCommand(`tar -xzOf ${archive} manifest.json`)).stdout) as Record<string, unknown>;
     expect(manifest).toMatchObject({ format: "prosody-appliance-backup/1", storage: "internal", prosody_version: expect.stringMatching(/^13\./) });
+    expect((await shellCommand(`tar -tzf ${archive}`)).stdout.split("\n").filter((name) => name.includes("mallory"))).toEqual([]);
     expect(manifest.counts).toMatchObject({ accounts: 2, roster: 1, offline: 1, archive: 2, config: 1, muc_log: 1 }); // archive: alice sent, bob received
 
     const restore = await shellCommand(`docker exec -i ${fresh.appliance.container.id} appliance-restore < ${archive}`);
