@@ -96,4 +96,21 @@ prosody_pid() {
 	done
 }
 
+# Prosody paused (SIGSTOP) while the data volume is read or written as one moment's data. A
+# watchdog of its own resumes it after PAUSE_LIMIT seconds even if this command is killed
+# (SIGKILL, OOM) before it can: a server never stays frozen.
+PAUSE_LIMIT=300
+pause_prosody() {
+	[ -n "$1" ] || return 0
+	kill -STOP "$1"
+	(sleep "$PAUSE_LIMIT"; kill -CONT "$1") >/dev/null 2>&1 &
+	watchdog=$!
+}
+resume_prosody() {
+	[ -n "$1" ] || return 0
+	kill -CONT "$1" 2>/dev/null || true
+	[ -z "${watchdog:-}" ] || kill "$watchdog" 2>/dev/null || true
+	watchdog=""
+}
+
 as_prosody() { setpriv --reuid="$PROSODY_UID" --regid="$PROSODY_GID" --clear-groups -- "$@"; }
