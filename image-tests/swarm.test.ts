@@ -63,7 +63,7 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
     const assignments = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
     // The locally built tag, as is: no registry to resolve it against.
     await ok(`${assignments} docker stack deploy --resolve-image never --compose-file deploy/swarm/stack.yml ${stack}`);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await shellCommand(`docker stack rm ${stack}`);
@@ -81,7 +81,7 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
     await swarm?.[Symbol.asyncDispose]();
     le?.[Symbol.dispose]();
     rmSync(secrets, { recursive: true, force: true });
-  }, 120_000);
+  });
 
   it("should serve over verified TLS with the admin from the secret, and keep the data through a forced service update", async () => {
     const first = await healthyTask();
