@@ -13,6 +13,8 @@ import { shellCommand } from "../test-support/shell-command.js";
 const ROOM = `lounge@conference.${DOMAIN}`;
 /** A fresh server still counts as empty with the account its first start created. */
 const FIRST_ADMIN = { XMPP_ADMINS: `admin@${DOMAIN}`, XMPP_ADMIN_PASSWORD: "pw-first-admin" };
+/** Three servers start at once in this file: more than one start's time on a busy machine. */
+const READY_TIMEOUT_MS = 150_000;
 
 /** The data volume's files with size, mode and time: equal listings mean nothing was changed. */
 async function dataListing(appliance: Pick<Appliance, "exec">): Promise<string> {
@@ -33,7 +35,7 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
   // A server with one account of its own on a named volume, stopped: what --force replaces.
   async function prepareStoppedServer(): Promise<void> {
     await createTestVolume(volume);
-    await using other = await startAppliance({ env: { XMPP_DOMAINS: DOMAIN }, dataVolume: volume });
+    await using other = await startAppliance({ env: { XMPP_DOMAINS: DOMAIN }, dataVolume: volume, readyTimeoutMs: READY_TIMEOUT_MS });
     const added = await other.exec(["prosodyctl", "adduser", `dave@${DOMAIN}`], { stdin: "pw-dave\npw-dave\n" });
     if (added.exitCode !== 0) throw new Error(`prosodyctl adduser dave exited ${added.exitCode}: ${added.stderr}`);
     await other.container.stop({ t: 10 });
@@ -41,7 +43,11 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
 
   beforeAll(async () => {
     // Independent, so started together: the backup's source, a fresh server, a stopped one.
-    [source, fresh] = await Promise.all([startServicesServer({ binds: [`${backups}:/backups`] }), startServicesServer({ env: FIRST_ADMIN }), prepareStoppedServer()]);
+    [source, fresh] = await Promise.all([
+      startServicesServer({ binds: [`${backups}:/backups`], readyTimeoutMs: READY_TIMEOUT_MS }),
+      startServicesServer({ env: FIRST_ADMIN, readyTimeoutMs: READY_TIMEOUT_MS }),
+      prepareStoppedServer(),
+    ]);
     for (const user of ["alice", "bob"]) await source.addUser(user);
     {
       await using alice = await source.connect("alice");
@@ -134,12 +140,12 @@ describe("backup and restore (appliance-backup, appliance-restore)", () => {
     expect(oneOff.stderr).toMatch(/^appliance-restore: the data this restore replaces \(2 files\) is kept in \/var\/lib\/prosody\/replaced-by-restore-\d{8}T\d{6}Z: delete it once you have checked the restore\nappliance-restore: restored /);
     expect(oneOff.status).toBe(0);
 
-    await using restored = await startServicesServer({ binds: [`${volume}:/var/lib/prosody`] });
+    await using restored = await startServicesServer({ binds: [`${volume}:/var/lib/prosody`], readyTimeoutMs: READY_TIMEOUT_MS });
     await using bob = await connectClient({ port: restored.appliance.port(5222), mode: "starttls", domain: DOMAIN, username: "bob", password: source.passwordOf("bob"), caPem: restored.caPem });
     expect((await bob.waitForMessage(`alice@${DOMAIN}`)).body).toBe("kept for you while you were away");
     const dave = await restored.appliance.exec(["sh", "-c", "ls /var/lib/prosody/example%2eorg/accounts/ /var/lib/prosody/replaced-by-restore-*/example%2eorg/accounts/"]);
     expect(dave.stdout).toMatch(/^\/var\/lib\/prosody\/example%2eorg\/accounts\/:\nalice\.dat\nbob\.dat\n\n\/var\/lib\/prosody\/replaced-by-restore-\d{8}T\d{6}Z\/example%2eorg\/accounts\/:\ndave\.dat\n$/);
-  });
+  }, 300_000); // a server start, waited for up to READY_TIMEOUT_MS
 });
 
 /** A ustar archive holding one symbolic link, as a hostile or broken backup could. */

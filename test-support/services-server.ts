@@ -24,14 +24,16 @@ export interface ServicesServerOptions {
   env?: Record<string, string | undefined>;
   extraPorts?: NonNullable<Parameters<typeof startAppliance>[0]>["extraPorts"];
   binds?: string[];
+  /** How long to wait for the health check (startAppliance's default unless said). */
+  readyTimeoutMs?: number;
 }
 
 /** The appliance for example.org, services set by `env` only, with a certbot tree naming every service. */
-export async function startServicesServer({ env = {}, extraPorts = [], binds = [] }: ServicesServerOptions = {}): Promise<ServicesServer> {
+export async function startServicesServer({ env = {}, extraPorts = [], binds = [], readyTimeoutMs }: ServicesServerOptions = {}): Promise<ServicesServer> {
   const le = letsEncryptFixture([{ name: DOMAIN, names: SERVICE_NAMES }]);
   let appliance: Appliance;
   try {
-    appliance = await startAppliance({ env: { XMPP_DOMAINS: DOMAIN, ...env }, binds: [le.bind, ...binds], extraPorts });
+    appliance = await startAppliance({ env: { XMPP_DOMAINS: DOMAIN, ...env }, binds: [le.bind, ...binds], extraPorts, ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
   } catch (error) {
     le[Symbol.dispose]();
     throw error;
