@@ -117,6 +117,34 @@ describe("loadSettings", () => {
     );
   });
 
+  it("should refuse a 100 KB value without parsing or echoing it", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_LOG_LEVEL: "a".repeat(100 * 1024) });
+    expect(problem).toBe(
+      "XMPP_LOG_LEVEL is invalid: it has 102400 characters, more than 4096 (not shown). Accepted: debug, info, warn or error, e.g. XMPP_LOG_LEVEL=debug.",
+    );
+  });
+
+  it("should refuse a file with a NUL byte, even after a valid value", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_CERTS_DIR_FILE: "/run/secrets/dir" }, () => "/certs\0");
+    expect(problem).toBe(
+      "XMPP_CERTS_DIR (from XMPP_CERTS_DIR_FILE=/run/secrets/dir) is invalid: the file has a NUL byte, so it is not text (not shown). " +
+        "Accepted: an absolute path inside the container, e.g. XMPP_CERTS_DIR=/certs.",
+    );
+  });
+
+  it("should show a line break or a right-to-left override in a value escaped, so no log line is forged", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_LOG_LEVEL: "x\nappliance info  start Prosody\u202e" });
+    expect(problem).toBe(
+      'XMPP_LOG_LEVEL="x\\nappliance info  start Prosody\\u{202E}" is invalid: "x\\nappliance info  start Prosody\\u{202E}" is not one of them. ' +
+        "Accepted: debug, info, warn or error, e.g. XMPP_LOG_LEVEL=debug.",
+    );
+  });
+
+  it("should refuse a control character in a path", () => {
+    const [problem] = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_CERTS_DIR: "/certs\nx" });
+    expect(problem).toContain("XMPP_CERTS_DIR=\"/certs\\nx\" is invalid: it has a line break, a NUL or another control character.");
+  });
+
   it("should refuse a FIFO as a _FILE at once, instead of waiting for a writer", () => {
     const dir = mkdtempSync(join(tmpdir(), "settings-test-"));
     try {

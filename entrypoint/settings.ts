@@ -16,6 +16,8 @@ interface SettingDefinition<T> {
   example: string;
   /** A password or similar: never echoed in an error. */
   secret?: boolean;
+  /** Longest value accepted (default MAX_VALUE_LENGTH); longer ones are refused unread and unechoed. */
+  maxLength?: number;
   parse(raw: string, earlier: Earlier): T;
 }
 
@@ -93,6 +95,8 @@ function parseBoolean(raw: string): boolean {
 function parseAbsolutePath(raw: string): string {
   const value = raw.trim();
   if (!value.startsWith("/")) throw new InvalidValue(`"${raw}" is not an absolute path`);
+  // Node refuses a path with a NUL only when it is used (an unexpected failure, not exit 78).
+  if (CONTROL_CHARACTER.test(value)) throw new InvalidValue("it has a line break, a NUL or another control character");
   return value.replace(/(.)\/+$/, "$1");
 }
 
@@ -111,9 +115,11 @@ export interface FirstRunAccount {
   password: string;
 }
 
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 /** Control characters (line breaks included) cannot be typed at a login prompt. */
 function checkPassword(password: string): string {
-  if (/[\u0000-\u001f\u007f]/.test(password)) throw new InvalidValue("the password has a line break or another control character");
+  if (CONTROL_CHARACTER.test(password)) throw new InvalidValue("the password has a line break or another control character");
   return password;
 }
 
@@ -419,6 +425,7 @@ export const SETTINGS = {
     default: "",
     secret: true,
     accepted: "lines of `user@domain password` (a domain in XMPP_DOMAINS; the password is the rest of the line); blank lines and lines starting with # are skipped",
+    maxLength: 1024 * 1024,
     description:
       "More accounts to create, same rule as `XMPP_ADMIN_PASSWORD`: each once, if it does not exist, never changed afterwards. Usually a secret file: `XMPP_ACCOUNTS_FILE=/run/secrets/xmpp-accounts`.",
     example: "bob@example.org hunter2",
@@ -752,6 +759,11 @@ export type SettingKey = keyof typeof SETTINGS;
 export type Settings = { [K in SettingKey]: ReturnType<(typeof SETTINGS)[K]["parse"]> };
 
 const PREFIX = "XMPP_";
+/**
+ * No value but a list of accounts is longer (a hundred domains fit): a longer one is a mistake or
+ * an attack, refused without being parsed or echoed into the log.
+ */
+export const MAX_VALUE_LENGTH = 4096;
 const FILE_SUFFIX = "_FILE";
 
 export function settingDefinitions(): Array<SettingDefinition<unknown> & { key: SettingKey }> {
@@ -781,7 +793,7 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
   }
 
   const settings: Partial<Settings> = {};
-  for (const { key, env: variable, default: fallback, accepted, example, secret, parse } of settingDefinitions()) {
+  for (const { key, env: variable, default: fallback, accepted, example, secret, maxLength, parse } of settingDefinitions()) {
     const fileVariable = variable + FILE_SUFFIX;
     const direct = env[variable];
     const filePath = env[fileVariable];
@@ -811,6 +823,11 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
       }
       raw = fallback;
     }
+    const refusedUnread = tooLongOrBinary(raw, maxLength ?? MAX_VALUE_LENGTH, source !== variable);
+    if (refusedUnread !== undefined) {
+      problems.push(`${source === variable ? variable : `${variable} (from ${source})`} is invalid: ${refusedUnread} (not shown). Accepted: ${accepted}, e.g. ${variable}=${example}.`);
+      continue;
+    }
     try {
       (settings as Record<string, unknown>)[key] = parse(raw, settings as Earlier);
     } catch (error) {
@@ -825,8 +842,27 @@ export function loadSettings(env: Env = process.env, readFile: (path: string) =>
     }
   }
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems.map(printable));
   return settings as Settings;
+}
+
+/** Why a value is refused before its parser sees it, if it is. */
+function tooLongOrBinary(raw: string, maxLength: number, fromFile: boolean): string | undefined {
+  if (raw.length > maxLength) return `it has ${raw.length} characters, more than ${maxLength}`;
+  // No setting holds a NUL; only a file can (an environment variable cannot).
+  if (fromFile && raw.includes("\0")) return "the file has a NUL byte, so it is not text";
+  return undefined;
+}
+
+/**
+ * An error quotes the value as given: its line breaks, control and invisible formatting characters
+ * (a right-to-left override) are shown escaped, so a value can never forge or hide a log line.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}}`;
+  });
 }
 
 /** A FIFO, a device or a huge file is refused rather than read: this runs as root, before anything else. */
