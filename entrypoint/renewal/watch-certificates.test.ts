@@ -21,7 +21,6 @@ describe("watchCertificates", () => {
     const events: string[] = [];
     const watcher = await watchCertificates(temp.dir(), { polling: false, onEvent: (event) => events.push(event) });
     cleanups.push(() => void watcher.close());
-    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
 
     const watched = Object.entries(watcher.getWatched()).flatMap(([parent, entries]) => entries.map((entry) => join(parent, entry)));
     expect(watched.filter((path) => !path.startsWith(temp.dir()))).toEqual([]);

@@ -35,5 +35,7 @@ export async function watchCertificates(dir: string, options: WatchOptions): Pro
   });
   watcher.on("all", (event, path) => options.onEvent(`${event} ${relative(dir, path) || "."}`));
   watcher.on("error", (error) => log("warn", `watching ${dir}: ${(error as Error).message}`));
+  // Until its first scan is done a change goes unseen: "watch certificates" is logged once it is.
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   return watcher;
 }
