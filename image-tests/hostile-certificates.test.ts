@@ -48,9 +48,9 @@ const CHANGES: HostileChange[] = [
         writeFileSync(tmp, "");
         truncateSync(tmp, 2 * 1024 ** 3);
       }),
-    refusal: /fullchain\.pem.*larger than 1 MiB/,
+    refusal: /fullchain\.pem: cannot be read \(larger than 1 MiB \(2147483648 bytes\)\)/,
   },
-  { name: "a link loop", apply: (le) => pointLiveAt(le, "fullchain", "fullchain.pem"), refusal: /fullchain\.pem.*(ELOOP|link)/ },
+  { name: "a link loop", apply: (le) => pointLiveAt(le, "fullchain", "fullchain.pem"), refusal: /fullchain\.pem: cannot be opened \(ELOOP: too many symbolic links encountered/ },
   { name: "a link to /", apply: (le) => pointLiveAt(le, "fullchain", "/"), refusal: /fullchain\.pem \(\/\): .*fullchain\.pem is not a regular file/ },
   {
     name: "an unreadable directory",
@@ -64,9 +64,9 @@ const CHANGES: HostileChange[] = [
   {
     name: "an unterminated PEM block",
     apply: (le) => replaceLive(le, "fullchain", (tmp) => writeFileSync(tmp, UNTERMINATED_PEM)),
-    refusal: /fullchain\.pem/,
+    refusal: /fullchain\.pem: is truncated: certificate 1 has no END line/,
   },
-  { name: "a key for another certificate", apply: async (le) => void (await le.tree.renew(DOMAIN, { variant: "mismatched-key", delayMs: 0 })), refusal: /does not match/ },
+  { name: "a key for another certificate", apply: async (le) => void (await le.tree.renew(DOMAIN, { variant: "mismatched-key", delayMs: 0 })), refusal: /privkey\.pem \(\/etc\/letsencrypt\/archive\/example\.org\/privkey\d+\.pem\): does not match the certificate/ },
   {
     name: "a certificate not valid yet",
     apply: (le) => {
@@ -77,9 +77,9 @@ const CHANGES: HostileChange[] = [
       pointLiveAt(le, "privkey", `../../archive/${DOMAIN}/privkey-future.pem`);
       pointLiveAt(le, "fullchain", `../../archive/${DOMAIN}/fullchain-future.pem`);
     },
-    refusal: /not valid (yet|before)/,
+    refusal: /fullchain-future\.pem\): is not valid yet: valid from /,
   },
-  { name: "an expired certificate", apply: async (le) => void (await le.tree.renew(DOMAIN, { variant: "expired", delayMs: 0 })), refusal: /expired/ },
+  { name: "an expired certificate", apply: async (le) => void (await le.tree.renew(DOMAIN, { variant: "expired", delayMs: 0 })), refusal: /fullchain\d+\.pem\): expired on / },
 ];
 
 /** Back to the first (good) issuance: both links re-pointed, as a fixed certbot run would. */
@@ -134,7 +134,6 @@ describe("a hostile change to a served certificate's files", () => {
       // re-check (5 min). SIGHUP is the documented "check now", and reloads Prosody on top.
       await appliance.container.kill({ signal: "SIGHUP" });
       const line = await refusalAfter(appliance, logged, change.refusal);
-      console.log(line);
       expect(line).toContain(`still serving serial ${goodSerial}`);
       expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(goodSerial));
       restoreGood(le);
