@@ -24,6 +24,11 @@ export interface BenchProfile {
   /** Cumulative session counts to step through. */
   sessionSteps: number[];
   sessionArrivalPerSecond: number;
+  /** Soak: sessions held through renewals and a SIGHUP storm. */
+  soakSessions: number;
+  soakRenewals: number;
+  soakHangups: number;
+  soakHangupSeconds: number;
 }
 
 const SHARED = {
@@ -34,12 +39,14 @@ const SHARED = {
   loginArrivalPerSecond: 150,
   messageWindow: 10,
   sessionArrivalPerSecond: 80,
+  soakHangups: 100,
+  soakHangupSeconds: 10,
 } as const;
 
 export const FULL_PROFILE: BenchProfile = {
   ...SHARED,
   name: "full",
-  deadlineMs: 20 * 60_000,
+  deadlineMs: 30 * 60_000,
   startRuns: 7,
   memoryRuns: 3,
   renewals: 20,
@@ -50,12 +57,14 @@ export const FULL_PROFILE: BenchProfile = {
   messagePairs: 100,
   messageSeconds: 10,
   sessionSteps: [1_000, 2_500, 5_000, 7_500, 10_000],
+  soakSessions: 1_000,
+  soakRenewals: 100,
 };
 
 export const QUICK_PROFILE: BenchProfile = {
   ...SHARED,
   name: "quick",
-  deadlineMs: 8 * 60_000,
+  deadlineMs: 12 * 60_000,
   settleMs: 3_000,
   startRuns: 3,
   memoryRuns: 1,
@@ -67,4 +76,6 @@ export const QUICK_PROFILE: BenchProfile = {
   messagePairs: 50,
   messageSeconds: 5,
   sessionSteps: [500, 1_000],
+  soakSessions: 300,
+  soakRenewals: 20,
 };

@@ -11,17 +11,18 @@ import { machineInfo } from "./machine-info.js";
 import { measureImage } from "./measure-image.js";
 import { measureLoad } from "./measure-load.js";
 import { measureRenewal } from "./measure-renewal.js";
+import { measureSoak } from "./measure-soak.js";
 import { measureStartupAndMemory, type CompareImage } from "./measure-startup.js";
 import { imageAtRef } from "../test-support/image-at-ref.js";
 import { renderReadmeSection, renderResultsMarkdown, replaceMarkedSection } from "./results-document.js";
 import { renderResultsTable, type ResultSection } from "./results-table.js";
 import { ensureTsung, epmdPids, stopAllTsung } from "./tsung-process.js";
 
-const SECTIONS = ["start", "image", "renewal", "load"] as const;
+const SECTIONS = ["start", "image", "renewal", "load", "soak"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const USAGE = `npm run bench [-- --quick] [--skip-build] [--compare=REF] [--only=${SECTIONS.join(",")}]
-  --quick       ~3 minutes: fewer runs, 5 renewals, at most 1,000 sessions
+  --quick       ~3 minutes: fewer runs, 5 renewals, at most 1,000 sessions (soak: 300 sessions, 20 renewals)
   --skip-build  measure the existing ${BENCH_IMAGE} instead of running npm run build:image
   --compare=REF also build the image of git ref REF (prosody-appliance:ref-<commit>, built once)
                 and report its start to ready, start breakdown, memory and size in the same run
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
   // Leave the hard limit some room for the last step to end and everything to be removed.
   const finishBy = measuringStartedAt + profile.deadlineMs - 120_000;
   await run("load", () => measureLoad(profile, certificates, tsung !== undefined, finishBy, progress));
+  await run("soak", () => measureSoak(profile, ca, progress));
   clearTimeout(watchdog);
 
   const table = renderResultsTable(sections);
