@@ -96,7 +96,7 @@ async function refusalAfter(appliance: Appliance, logged: number, refusal: RegEx
         .slice(logged)
         .split("\n")
         .find((line) => line.startsWith(`appliance error certificate for ${DOMAIN} not used: `) && refusal.test(line)),
-    { timeoutMs: 5_000, intervalMs: 100 },
+    { timeoutMs: 10_000, intervalMs: 100 },
   );
   return found.catch(async (error: Error) => {
     throw new Error(`${error.message}\nthe entrypoint said meanwhile:\n${(await appliance.logs()).slice(logged)}`);
@@ -147,7 +147,7 @@ describe("a hostile change to a served certificate's files", () => {
       const logged = (await appliance.logs()).length;
       await appliance.container.kill({ signal: "SIGHUP" });
       // The check went through: Prosody was told to reload.
-      await waitFor("Prosody to reload after SIGHUP", async () => (await appliance.logs()).slice(logged).includes("Reloading configuration file"), { timeoutMs: 10_000 });
+      await waitFor("Prosody to reload after SIGHUP", async () => (await appliance.logs()).slice(logged).includes("Reloading configuration file"), { timeoutMs: 30_000 });
       expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(goodSerial));
     } finally {
       for (let n = 0; n < 10_000; n++) rmSync(join(lineage, `junk-${n}.pem`));
