@@ -83,7 +83,7 @@ describe("crashes under a restart policy", () => {
     await using carol = await login("carol");
     expect((await carol.waitForMessage((m) => m.body === "before Prosody was killed")).body).toBe("before Prosody was killed");
     expect((await carol.waitForMessage((m) => m.body === "before the entrypoint was killed")).body).toBe("before the entrypoint was killed");
-  });
+  }, 240_000); // three starts of the appliance: one and two restarts
 });
 
 describe("docker stop during a renewal", () => {
