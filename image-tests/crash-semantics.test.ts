@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestVolume, prosodyPid, removeTestVolume, startAppliance, waitUntilReady, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
+import { docker } from "../test-support/docker-engine.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { connectClient, xml } from "../test-support/xmpp/connect-client.js";
 
@@ -16,15 +17,36 @@ async function c2sPort(appliance: Appliance): Promise<number> {
 
 /**
  * Sends SIGKILL to `pid` and resolves with the container's exit code and how long it took to exit:
- * from the kill, as the container's clock saw it, to Docker's record of the exit (one host clock).
+ * from the kill, as the container's clock saw it, to Docker's "die" event (one host clock). The
+ * event carries the exit code itself: under a restart policy the container may already run again
+ * (exit code reset to 0) by the time a `wait` answer or an inspect is read.
  */
 async function killAndWaitForExit(appliance: Appliance, pid: number): Promise<{ code: number; ms: number }> {
-  const nextExit = appliance.container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>;
+  const since = Math.floor(Date.now() / 1000) - 1;
   const killed = await appliance.exec(["sh", "-c", `date +%s%N; kill -KILL ${pid}`]);
   expect(killed.exitCode).toBe(0);
-  const { StatusCode } = await nextExit;
-  const finishedNs = dockerTimeNs((await appliance.container.inspect()).State.FinishedAt);
-  return { code: StatusCode, ms: Number(finishedNs - BigInt(killed.stdout.trim())) / 1e6 };
+  const killedNs = BigInt(killed.stdout.trim());
+  let die: { exitCode: number; timeNano: bigint } | undefined;
+  await waitFor(`Docker's "die" event for the container after the kill of pid ${pid}`, async () => {
+    const stream = await docker.getEvents({
+      since,
+      until: Math.floor(Date.now() / 1000) + 1,
+      filters: { container: [appliance.container.id], event: ["die"] },
+    });
+    const text = await new Promise<string>((resolve, reject) => {
+      let all = "";
+      stream.on("data", (chunk: Buffer) => (all += chunk.toString("utf8")));
+      stream.on("end", () => resolve(all));
+      stream.on("error", reject);
+    });
+    for (const line of text.split("\n").filter(Boolean)) {
+      const event = JSON.parse(line) as { timeNano: number | string; Actor: { Attributes: Record<string, string> } };
+      const timeNano = BigInt(event.timeNano);
+      if (timeNano >= killedNs) die = { exitCode: Number(event.Actor.Attributes.exitCode), timeNano };
+    }
+    return die !== undefined;
+  }, { timeoutMs: 30_000, intervalMs: 250 });
+  return { code: die!.exitCode, ms: Number(die!.timeNano - killedNs) / 1e6 };
 }
 
 /** Docker's RFC 3339 timestamps (nanoseconds, UTC) as nanoseconds since the epoch. */
