@@ -462,7 +462,7 @@ export const SETTINGS = {
     default: "/etc/letsencrypt",
     accepted: "an absolute path inside the container",
     description:
-      "Where certificates are found: certbot's `/etc/letsencrypt` (its `live/` lineages), or a plain directory of `<name>.crt`/`<name>.key` or `<name>/fullchain.pem`+`privkey.pem`. Names no certificate covers get a self-signed one kept in the data volume.",
+      "Where certificates are found: certbot's `/etc/letsencrypt` (its `live/` lineages), a plain directory of `<name>.crt`/`<name>.key` or `<name>/fullchain.pem`+`privkey.pem`, or Kubernetes TLS Secrets (`tls.crt`+`tls.key`) mounted as directories, here or in subdirectories (never with `subPath`: kubelet updates only whole-directory mounts). Names no certificate covers get a self-signed one kept in the data volume.",
     example: "/certs",
     parse: parseAbsolutePath,
   }),

@@ -6,6 +6,7 @@ import { loadCertificatePair } from "./check-certificate.js";
 import { chooseCertificate, chooseCertificates, findCertificateCandidates, type CertificateChoice } from "./find-certificates.js";
 import { generateRsaKeyPem } from "./issue-certificate.js";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
+import { writeSecretVolume } from "../../test-support/secret-volume.js";
 import { DAY_MS, makeTempDir, stranger, testUser, writeFile } from "../../test-support/file-fixtures.js";
 import { issueLeaf } from "../../test-support/test-ca.js";
 
@@ -122,9 +123,24 @@ describe("findCertificateCandidates", () => {
     ]);
     expect(search.skipped).toEqual([
       { path: join(dir, "README"), reason: "is not a certificate (.crt, or .pem beside a .key)", kind: "ignored" },
-      { path: join(dir, "empty"), reason: "has no fullchain.pem", kind: "ignored" },
+      { path: join(dir, "empty"), reason: "has no fullchain.pem or tls.crt", kind: "ignored" },
       { path: join(dir, "gone.crt"), reason: expect.stringContaining("cannot be opened (ELOOP"), kind: "unusable" },
     ]);
+  });
+
+  it("takes a Kubernetes TLS Secret mounted at the directory itself, or one per subdirectory", () => {
+    const leaf = issueLeaf({ names: ["example.org"], keyPem });
+    mkdirSync(join(dir, "example.org"));
+    writeSecretVolume(join(dir, "example.org"), { "tls.crt": leaf.fullchainPem, "tls.key": keyPem, "ca.crt": "" });
+
+    const secret = {
+      certPath: join(dir, "example.org", "tls.crt"),
+      keyPath: join(dir, "example.org", "tls.key"),
+      lineage: "example.org",
+      layout: "kubernetes-tls",
+    };
+    expect(findCertificateCandidates(dir)).toEqual({ candidates: [secret], skipped: [] });
+    expect(findCertificateCandidates(join(dir, "example.org"))).toEqual({ candidates: [secret], skipped: [] });
   });
 
   it("reports a missing directory instead of throwing", () => {
@@ -214,6 +230,38 @@ describe("chooseCertificate", () => {
         ],
       });
     }
+  });
+});
+
+describe("chooseCertificate in a Kubernetes Secret volume", () => {
+  it("follows kubelet's links inside the mount, and after an atomic update chooses the new pair", () => {
+    const first = issueLeaf({ names: ["example.org"], keyPem });
+    const firstVersion = writeSecretVolume(dir, { "tls.crt": first.fullchainPem, "tls.key": keyPem });
+    const before = chooseCertificate(dir, "example.org", { reader: root, now }).chosen;
+    expect(before).toMatchObject({ certPath: join(dir, "tls.crt"), realCertPath: join(dir, firstVersion, "tls.crt"), serial: first.serial });
+
+    const renewedKey = generateRsaKeyPem();
+    const renewed = issueLeaf({ names: ["example.org"], keyPem: renewedKey });
+    const secondVersion = writeSecretVolume(dir, { "tls.crt": renewed.fullchainPem, "tls.key": renewedKey });
+
+    const after = chooseCertificate(dir, "example.org", { reader: root, now });
+    expect(after).toEqual({ chosen: expect.objectContaining({ realKeyPath: join(dir, secondVersion, "tls.key"), serial: renewed.serial }), rejected: [] });
+  });
+
+  it("refuses a Secret whose ..data leads out of the mount", () => {
+    const outside = makeTempDir(cleanups);
+    const leaf = issueLeaf({ names: ["example.org"], keyPem });
+    writeSecretVolume(outside, { "tls.crt": leaf.fullchainPem, "tls.key": keyPem });
+    symlinkSync(join(outside, "..data"), join(dir, "..data"));
+    symlinkSync("..data/tls.crt", join(dir, "tls.crt"));
+    symlinkSync("..data/tls.key", join(dir, "tls.key"));
+
+    const choice = chooseCertificate(dir, "example.org", { reader: root, now });
+
+    expect(choice.chosen).toBeUndefined();
+    expect(choice.rejected).toEqual([
+      { certPath: join(dir, "tls.crt"), reason: expect.stringContaining(`cannot be read (a link out of ${dir} (to ${outside}/..`) },
+    ]);
   });
 });
 

@@ -8,8 +8,10 @@ import type { Reader } from "./readable-by.js";
  * - certbot: `live/<lineage>/fullchain.pem` + `privkey.pem`
  * - plain-directory: `<name>/fullchain.pem` + `privkey.pem`
  * - plain-files: `<name>.crt` (or `.pem`) + `<name>.key`
+ * - kubernetes-tls: a `kubernetes.io/tls` Secret mounted as a directory, `tls.crt` + `tls.key`
+ *   (`ca.crt`, when there, is the issuer's CA, not part of the chain served)
  */
-export type CertificateLayout = "certbot" | "plain-directory" | "plain-files";
+export type CertificateLayout = "certbot" | "plain-directory" | "plain-files" | "kubernetes-tls";
 
 export interface CertificateCandidate {
   certPath: string;
@@ -44,11 +46,15 @@ export interface CertificateChoice {
 
 const FULLCHAIN = "fullchain.pem";
 const PRIVKEY = "privkey.pem";
+const TLS_CRT = "tls.crt";
+const TLS_KEY = "tls.key";
 
 /**
  * Lists the certificate/key pairs under `dir`: a certbot root (/etc/letsencrypt), its live/
- * directory, one lineage directory, or a plain directory of lineage-like folders and
- * `<name>.crt`/`<name>.key` files. Never throws: what it cannot use lands in `skipped`.
+ * directory, one lineage directory, a mounted Kubernetes TLS Secret, or a plain directory of
+ * lineage-like folders, Secrets and `<name>.crt`/`<name>.key` files. Never throws: what it
+ * cannot use lands in `skipped`. Kubelet's hidden `..data` and `..<timestamp>` entries are
+ * reached only through the Secret's own `tls.crt`/`tls.key` links.
  */
 export function findCertificateCandidates(dir: string): CertificateSearch {
   const root = resolve(dir);
@@ -66,11 +72,21 @@ export function findCertificateCandidates(dir: string): CertificateSearch {
   } else if (exists(join(root, FULLCHAIN))) {
     const layout = basename(dirname(root)) === "live" ? "certbot" : "plain-directory";
     addLineage(root, layout, search);
+  } else if (exists(join(root, TLS_CRT))) {
+    addSecret(root, search);
   } else {
     scanPlainDirectory(root, search);
   }
   search.candidates.sort((a, b) => a.certPath.localeCompare(b.certPath));
   return search;
+}
+
+/** A Secret volume: `tls.crt` -> `..data/tls.crt`, with `..data` -> `..<timestamp>`, all inside the mount. */
+function addSecret(directory: string, search: CertificateSearch): void {
+  const certPath = join(directory, TLS_CRT);
+  const unusable = describeUnusable(certPath);
+  if (unusable) search.skipped.push({ path: certPath, reason: unusable, kind: "unusable" });
+  else search.candidates.push({ certPath, keyPath: join(directory, TLS_KEY), lineage: basename(directory), layout: "kubernetes-tls" });
 }
 
 /** The newest usable certificate in `dir` covering `name`, and why the others were rejected. */
@@ -165,7 +181,8 @@ function scanPlainDirectory(directory: string, search: CertificateSearch): void 
       search.skipped.push({ path, reason: unusable, kind: "unusable" });
     } else if (isDirectory(path)) {
       if (exists(join(path, FULLCHAIN))) addLineage(path, "plain-directory", search);
-      else search.skipped.push({ path, reason: `has no ${FULLCHAIN}`, kind: "ignored" });
+      else if (exists(join(path, TLS_CRT))) addSecret(path, search);
+      else search.skipped.push({ path, reason: `has no ${FULLCHAIN} or ${TLS_CRT}`, kind: "ignored" });
     } else if (extension === ".crt" || (extension === ".pem" && keyStems.has(basename(entry, ".pem")))) {
       const stem = basename(entry, extension);
       const keyPath = join(directory, `${stem}.key`);

@@ -10,6 +10,7 @@ import { generateRsaKeyPem } from "./issue-certificate.js";
 import { grantKeyAccess, privateCopy } from "./key-access.js";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
 import { issueLeaf } from "../../test-support/test-ca.js";
+import { writeSecretVolume } from "../../test-support/secret-volume.js";
 
 /** Called with each path the code under test lstat()s or opens: lets a test act between a check and a change. */
 let afterCheck: (path: string) => void = () => {};
@@ -127,5 +128,20 @@ describe("grantKeyAccess on a writable mount with certbot's root-only defaults",
     grantKeyAccess(certsDir, "example.org", chosen, 990, { groupFix: true, copyDir: join(base, "keys") });
 
     expect(statSync(victim)).toMatchObject({ gid: before.gid, mode: before.mode });
+  });
+});
+
+describe("grantKeyAccess on a Kubernetes Secret volume", () => {
+  it("should serve a private copy even where Prosody could read the Secret in place, which kubelet deletes on its next update", () => {
+    const keyPem = generateRsaKeyPem();
+    const pair = issueLeaf({ names: ["example.org"], keyPem });
+    writeSecretVolume(certsDir, { "tls.crt": pair.fullchainPem, "tls.key": keyPem }, 0o444);
+    const chosen = chooseCertificate(certsDir, "example.org", { reader: { uid: 0, gids: [0] } }).chosen!;
+
+    const access = grantKeyAccess(certsDir, "example.org", chosen, 990, { groupFix: false, copyDir: join(base, "keys") });
+    writeSecretVolume(certsDir, { "tls.crt": "RENEWED", "tls.key": "RENEWED" }, 0o444);
+
+    expect(access.how).toBe("private-copy");
+    expect(readFileSync(access.files.keyPath, "utf8")).toBe(keyPem);
   });
 });

@@ -14,7 +14,7 @@ import {
   writeSync,
 } from "node:fs";
 import type { Stats } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { log } from "../log.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import { readRegularFile } from "../read-regular-file.js";
@@ -212,7 +212,20 @@ export interface GrantOptions {
   copyDir?: string;
 }
 
+/**
+ * kubelet deletes a Secret volume's `..<timestamp>` version directory the moment it swaps in the
+ * next one, so Prosody pointed there could neither roll back nor reload after a failed update.
+ */
+function inKubeletVersion(path: string): boolean {
+  return basename(dirname(path)).startsWith("..");
+}
+
 export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCertificate, certsGid: number, options: GrantOptions): KeyAccess {
+  if (inKubeletVersion(cert.realCertPath) || inKubeletVersion(cert.realKeyPath)) {
+    const files = privateCopy(certsDir, name, cert, options.copyDir);
+    log("info", `certs group: ${name}'s pair is in a Kubernetes Secret volume, whose previous version kubelet deletes on update, so Prosody reads a private copy in ${dirname(files.keyPath)} (tmpfs, not world-readable)`);
+    return { files, how: "private-copy" };
+  }
   const reader = prosodyReader(certsGid);
   const inPlace = { certPath: cert.realCertPath, keyPath: cert.realKeyPath };
   const blocked = [cert.certPath, cert.realKeyPath, cert.keyPath]

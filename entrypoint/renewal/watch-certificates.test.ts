@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
 import { makeTempDir, tempDirPerTest, writeFile } from "../../test-support/file-fixtures.js";
 import { waitFor } from "../../test-support/wait-for.js";
+import { writeSecretVolume } from "../../test-support/secret-volume.js";
 import { watchCertificates } from "./watch-certificates.js";
 
 const temp = tempDirPerTest();
@@ -30,4 +31,17 @@ describe("watchCertificates", () => {
     writeCertbotLineage(temp.dir(), "example.org", pair, 6);
     await waitFor("an event for the re-pointed link", () => events.some((event) => event.includes("live/example.org/fullchain.pem")));
   });
+
+  for (const polling of [false, true]) {
+    it(`should see kubelet's atomic update of a Secret volume (the ..data rename)${polling ? ", polling" : ""}`, async () => {
+      writeSecretVolume(temp.dir(), { "tls.crt": "CERT", "tls.key": "KEY" });
+      const events: string[] = [];
+      const watcher = await watchCertificates(temp.dir(), { polling, onEvent: (event) => events.push(event) });
+      cleanups.push(() => void watcher.close());
+      await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+
+      writeSecretVolume(temp.dir(), { "tls.crt": "RENEWED", "tls.key": "RENEWED" });
+      await waitFor("an event for the swapped ..data link", () => events.some((event) => event.endsWith(" ..data")), { timeoutMs: 5_000 });
+    });
+  }
 });

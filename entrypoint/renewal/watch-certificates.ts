@@ -18,7 +18,7 @@ const UNWATCHED = new Set(["accounts", "renewal", "renewal-hooks", "csr", "keys"
  * Watches the certificate directory. Links are watched as links, never followed: certbot's
  * re-pointed live/ links are events in live/, and a link out of the mount (to /, to /proc) is
  * not crawled. Without archive/, watches stay one per live file however many renewals there
- * were. Polling is for bind mounts that deliver no inotify events (Docker Desktop, WSL2, NFS).
+ * were. A Kubernetes Secret volume's update shows as its `..data` link renamed over. Polling is for bind mounts that deliver no inotify events (Docker Desktop, WSL2, NFS).
  */
 export async function watchCertificates(dir: string, options: WatchOptions): Promise<FSWatcher> {
   // Imported here, after Prosody has started, to keep it off the path to a listening server.
