@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["entrypoint/**/*.test.ts", "bench/**/*.test.ts"],
+          include: ["entrypoint/**/*.test.ts", "bench/**/*.test.ts", "deploy/**/*.test.ts"],
           sequence: { groupOrder: 0 },
         },
       },

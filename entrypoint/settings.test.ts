@@ -50,6 +50,8 @@ describe("loadSettings", () => {
       turnHost: "",
       turnPort: 3478,
       turnTlsPort: 5349,
+      metrics: "off",
+      metricsAllow: [],
     });
   });
 

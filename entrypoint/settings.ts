@@ -1,5 +1,6 @@
 import { ConfigError } from "./errors.js";
 import type { LogLevel } from "./log.js";
+import { isIP as isIp } from "node:net";
 import { closestMatch } from "./closest-match.js";
 import { readRegularFile, RefusedFile } from "./read-regular-file.js";
 
@@ -32,6 +33,7 @@ interface Earlier {
   mucSubdomain?: string;
   uploadSubdomain?: string;
   turn?: TurnMode;
+  proxy65Port?: number;
 }
 
 export type TurnMode = "builtin" | "external" | "off";
@@ -332,6 +334,40 @@ function parsePeerRanges(raw: string): string[] {
           }
         }
         throw new InvalidValue(`"${item}" is not an IP address or IPv4 CIDR range`);
+      }),
+    ),
+  ];
+}
+
+/** Where the metrics endpoint listens: an address of this container and a port, said explicitly. */
+export type MetricsListen = "off" | { host: string; port: number };
+
+function parseMetricsListen(raw: string, settings: Earlier): MetricsListen {
+  const value = raw.trim().toLowerCase();
+  if (["off", "no", "false", "0", ""].includes(value)) return "off";
+  const match = /^(?:\[([0-9a-f:.]+)\]|([0-9.]+)):(\d+)$/.exec(value);
+  const host = match?.[1] ?? match?.[2];
+  if (!match || host === undefined || !isIp(host) || (match[1] !== undefined) !== (isIp(host) === 6)) {
+    throw new InvalidValue(`"${raw}" is not an address and port like 127.0.0.1:9100, 0.0.0.0:9100 or [::]:9100`);
+  }
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) throw new InvalidValue(`${match[3]} is not a port number`);
+  if ([...TAKEN_PORTS, settings.proxy65Port].includes(port)) throw new InvalidValue(`${port} is already used by another service`);
+  return { host, port };
+}
+
+/** Who may scrape: addresses or CIDR ranges, IPv4 or IPv6; empty: whoever reaches the address. */
+function parseCidrList(raw: string): string[] {
+  return [
+    ...new Set(
+      splitList(raw).map((item) => {
+        const [address = "", bits, extra] = item.toLowerCase().split("/");
+        const family = isIp(address);
+        const maxBits = family === 6 ? 128 : 32;
+        if (family !== 0 && extra === undefined && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+          return `${address}/${bits ?? maxBits}`;
+        }
+        throw new InvalidValue(`"${item}" is not an IP address or CIDR range (IPv4 or IPv6)`);
       }),
     ),
   ];
@@ -752,6 +788,23 @@ export const SETTINGS = {
     description: "The external TURN server's TURNS (TLS) port; `none` if it has none.",
     example: "443",
     parse: parseOptionalPort,
+  }),
+  metrics: define({
+    env: "XMPP_METRICS",
+    default: "off",
+    accepted: "off, or an address of the container and a port, like 127.0.0.1:9100, 0.0.0.0:9100 or [::]:9100",
+    description:
+      "Serves `/metrics` (OpenMetrics text) on this address: Prosody's own metrics (`mod_http_openmetrics`) and the appliance's gauges (`appliance_*`: every name's certificate expiry, serial and source, renewals done, refused and rolled back, the built-in TURN server up). Off by default; publish the port only where your scraper is (the Kubernetes manifests annotate the pod instead of publishing it).",
+    example: "0.0.0.0:9100",
+    parse: parseMetricsListen,
+  }),
+  metricsAllow: define({
+    env: "XMPP_METRICS_ALLOW",
+    default: "",
+    accepted: "IP addresses or CIDR ranges (IPv4 or IPv6) separated by commas or spaces, or empty",
+    description: "Who may scrape `XMPP_METRICS`; others get 403. Empty: anyone who can reach its address.",
+    example: "10.0.0.0/8,127.0.0.1",
+    parse: parseCidrList,
   }),
 } as const;
 

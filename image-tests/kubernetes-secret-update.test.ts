@@ -27,8 +27,10 @@ describe("a cert-manager Secret mounted as a directory, updated the way kubelet 
     try {
       const names = [DOMAIN, `*.${DOMAIN}`];
       const first = ca.issueLeaf(names);
-      // cert-manager with an ACME issuer: tls.crt is leaf + chain, ca.crt empty; defaultMode 0440.
-      writeSecretVolume(volume, { "tls.crt": first.fullchainPem, "tls.key": first.keyPem, "ca.crt": "" });
+      // cert-manager with an ACME issuer: tls.crt is leaf + chain, ca.crt empty; as deploy/kubernetes
+      // mounts it: defaultMode 0440, fsGroup 101 (Prosody's group, so it could read the key in place).
+      const secret = { mode: 0o440, gid: 101 };
+      writeSecretVolume(volume, { "tls.crt": first.fullchainPem, "tls.key": first.keyPem, "ca.crt": "" }, secret);
 
       // A day between re-checks: only the watcher can notice the update within the wait below.
       await using appliance: Appliance = await startAppliance({
@@ -55,7 +57,7 @@ describe("a cert-manager Secret mounted as a directory, updated the way kubelet 
       })();
 
       const renewed = ca.issueLeaf(names);
-      const version = writeSecretVolume(volume, { "tls.crt": renewed.fullchainPem, "tls.key": renewed.keyPem, "ca.crt": "" });
+      const version = writeSecretVolume(volume, { "tls.crt": renewed.fullchainPem, "tls.key": renewed.keyPem, "ca.crt": "" }, secret);
       // What kubelet leaves: one version directory, ..data pointing at it, the three visible links.
       expect(readdirSync(volume).sort()).toEqual([version, "..data", "ca.crt", "tls.crt", "tls.key"].sort());
 

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -8,13 +8,22 @@ import { join } from "node:path";
  * `..data` (the one atomic step), each visible name is a link `name -> ..data/name` (made once),
  * and the previous version directory is removed. Returns the new version directory's name.
  */
-export function writeSecretVolume(dir: string, files: Record<string, string | Buffer>, mode = 0o440, now = new Date()): string {
+export interface SecretVolumeOptions {
+  /** The Secret's `defaultMode`; kubelet's default is 0644, the manifests here ask for 0440. */
+  mode?: number;
+  /** The pod's `fsGroup`: kubelet gives the files that group. */
+  gid?: number;
+}
+
+export function writeSecretVolume(dir: string, files: Record<string, string | Buffer>, { mode = 0o440, gid }: SecretVolumeOptions = {}): string {
+  const now = new Date();
   const previous = versionDirectory(dir);
   const version = versionName(now, previous);
   mkdirSync(join(dir, version), { mode: 0o755 });
   for (const [name, contents] of Object.entries(files)) {
     const path = join(dir, version, name);
     writeFileSync(path, contents);
+    if (gid !== undefined) chownSync(path, 0, gid);
     chmodSync(path, mode);
   }
   symlinkSync(version, join(dir, "..data_tmp"));

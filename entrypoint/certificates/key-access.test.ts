@@ -135,11 +135,11 @@ describe("grantKeyAccess on a Kubernetes Secret volume", () => {
   it("should serve a private copy even where Prosody could read the Secret in place, which kubelet deletes on its next update", () => {
     const keyPem = generateRsaKeyPem();
     const pair = issueLeaf({ names: ["example.org"], keyPem });
-    writeSecretVolume(certsDir, { "tls.crt": pair.fullchainPem, "tls.key": keyPem }, 0o444);
+    writeSecretVolume(certsDir, { "tls.crt": pair.fullchainPem, "tls.key": keyPem }, { mode: 0o444 });
     const chosen = chooseCertificate(certsDir, "example.org", { reader: { uid: 0, gids: [0] } }).chosen!;
 
     const access = grantKeyAccess(certsDir, "example.org", chosen, 990, { groupFix: false, copyDir: join(base, "keys") });
-    writeSecretVolume(certsDir, { "tls.crt": "RENEWED", "tls.key": "RENEWED" }, 0o444);
+    writeSecretVolume(certsDir, { "tls.crt": "RENEWED", "tls.key": "RENEWED" }, { mode: 0o444 });
 
     expect(access.how).toBe("private-copy");
     expect(readFileSync(access.files.keyPath, "utf8")).toBe(keyPem);
