@@ -20,6 +20,7 @@ import { Renewal, watchForRenewals } from "./renewal/renewal.js";
 import { serviceWarnings } from "./config/services/service-warnings.js";
 import { startBuiltinTurn } from "./turn/builtin-turn.js";
 import { turnSecret } from "./turn/turn-secret.js";
+import { startMetricsServer } from "./metrics/metrics-server.js";
 
 function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>, secret: string | undefined) {
   return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])), turnSecret: secret });
@@ -106,7 +107,27 @@ async function main(): Promise<number> {
     () => `${settings.certsDir}${settings.certsPolling ? " (polling)" : ""}, re-checked every ${settings.certsRecheckInterval / 1000} s`,
   );
 
+  const metricsListen = settings.metrics;
+  const metrics =
+    metricsListen === "off"
+      ? undefined
+      : await step(
+          "serve metrics",
+          () =>
+            startMetricsServer({
+              listen: metricsListen,
+              allow: settings.metricsAllow,
+              state: () => ({
+                served: renewal.current,
+                outcomes: renewal.outcomes,
+                ...(turnServer ? { turnUp: () => turnServer.pid() !== undefined } : {}),
+              }),
+            }),
+          () => `http://${metricsListen.host.includes(":") ? `[${metricsListen.host}]` : metricsListen.host}:${metricsListen.port}/metrics${settings.metricsAllow.length > 0 ? `, for ${settings.metricsAllow.join(" ")}` : ""}`,
+        );
+
   const exitCode = await prosody.exited;
+  metrics?.close();
   await stopRenewing();
   await turnServer?.stop();
   log(exitCode === 0 ? "info" : "error", `Prosody exited with status ${exitCode}`);

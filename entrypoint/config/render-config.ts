@@ -11,6 +11,7 @@ import { webConnections } from "./services/web-connections.js";
 import { calls } from "./services/calls.js";
 import { invitePages } from "./services/invite-pages.js";
 import { webClient } from "./services/web-client.js";
+import { metrics } from "./services/metrics.js";
 
 export interface ConfigInput {
   settings: Settings;
@@ -45,7 +46,7 @@ function sslFor(files: CertificateFiles): LuaValue {
 }
 
 /** Each capability's part of the configuration, in the order they are written. */
-const SERVICES = [webConnections, webClient, registration, invitePages, serverInfo, groupChat, fileSharing, fileTransferProxy];
+const SERVICES = [webConnections, webClient, registration, invitePages, serverInfo, groupChat, fileSharing, fileTransferProxy, metrics];
 
 function filesFor(certificates: ReadonlyMap<string, CertificateFiles>, name: string): CertificateFiles {
   const files = certificates.get(name);
@@ -98,6 +99,8 @@ export function renderConfig({ settings, ipv6, certificates, turnSecret }: Confi
   const fragments: ServiceFragment[] = [...SERVICES.map((service) => service(settings)), calls(settings, turnSecret)];
   for (const fragment of fragments) global.push(...(fragment.global ?? []));
   const hostModules = fragments.flatMap((f) => f.hostModules ?? []);
+  const globalModules = fragments.flatMap((f) => f.globalModules ?? []);
+  if (globalModules.length > 0) appended.push(["modules_enabled", globalModules]);
 
   const hosts = settings.domains.map((domain) => {
     const host: Array<[string, LuaValue]> = [["ssl", sslFor(filesFor(certificates, domain))]];

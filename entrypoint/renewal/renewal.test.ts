@@ -141,7 +141,7 @@ describe("Renewal", () => {
     ]);
     expect(logged).toEqual([
       `appliance info  certificate for ${NAME} renewed: serial ${first.serial} -> ${next.serial}, expires ${renewal.current.get(NAME)!.notAfter.toISOString()} (${letsencrypt}/live/${NAME}/fullchain.pem, group-fix)`,
-    ]);
+    ]);    expect(renewal.outcomes).toEqual(new Map([[NAME, { done: 1, refused: 0, rolled_back: 0 }]]));
   });
 
   it("should hand the built-in TURN server the renewed certificate with its own reload and verify it on 5349", async () => {
@@ -185,6 +185,7 @@ describe("Renewal", () => {
     expect(logged[0]).toMatch(
       new RegExp(`^appliance error certificate for ${NAME} not used: .*key.*; still serving serial ${first.serial}, expires \\S+Z$`),
     );
+    expect(renewal.outcomes).toEqual(new Map([[NAME, { done: 0, refused: 1, rolled_back: 0 }]]));
   });
 
   it("should say nothing of a mismatched pair just after a file event, and check again once it has settled", async () => {
@@ -215,6 +216,7 @@ describe("Renewal", () => {
     expect(logged).toEqual([
       `appliance error after the reload, not every listener serves the new certificate (5223 direct TLS without SNI for ${NAME} serves serial ${first.serial}): going back to the previous certificates`,
     ]);
+    expect(renewal.outcomes).toEqual(new Map([[NAME, { done: 0, refused: 0, rolled_back: 1 }]]));
   });
 
   it("should retry a listener too slow to answer, and keep the certificate once it serves it", async () => {

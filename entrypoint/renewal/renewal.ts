@@ -71,6 +71,9 @@ export interface RenewalOptions {
   now?: () => Date;
 }
 
+/** What became of a certificate change for one name: served, refused (a bad file), or rolled back after the reload. */
+export type RenewalOutcome = "done" | "refused" | "rolled_back";
+
 export interface WatchOptions {
   certsDir: string;
   polling: boolean;
@@ -107,6 +110,8 @@ export class Renewal {
   private readonly lastRefusal = new Map<string, string>();
   private readonly expiryWarned = new Map<string, number>();
   private readonly checks: SerialDebouncer<Trigger>;
+  /** Per name, how many renewals ended each way since startup (the metrics endpoint reads them). */
+  readonly outcomes = new Map<string, Record<RenewalOutcome, number>>();
 
   constructor(private readonly options: RenewalOptions) {
     this.served = options.served;
@@ -174,6 +179,7 @@ export class Renewal {
       const problems = await this.verify(resolution);
       if (problems.length > 0) {
         this.rollBack(previous, problems);
+        for (const name of resolution.changed) this.count(name, "rolled_back");
         return;
       }
       this.keep(resolution, previous);
@@ -208,6 +214,7 @@ export class Renewal {
       const text = reasons.join("; ");
       if (!prompted && this.lastRefusal.get(name) === text) continue;
       this.lastRefusal.set(name, text);
+      this.count(name, "refused");
       const kept = this.served.get(name);
       const keeping = kept ? `still serving serial ${kept.serial}${kept.source === "self-signed" ? " (self-signed)" : ""}, expires ${kept.notAfter.toISOString()}` : "";
       log(kept?.source === "mounted" ? "error" : "warn", `certificate for ${name} not used: ${text}; ${keeping}`);
@@ -248,9 +255,16 @@ export class Renewal {
           (after.source === "self-signed" ? " (self-signed)" : ` (${after.checked?.certPath}, ${after.access})`),
       );
       this.lastRefusal.delete(name);
+      this.count(name, "done");
     }
     this.served = resolution.served;
     removeStaleCopies([...resolution.served.values()].map((c) => c.files));
+  }
+
+  private count(name: string, outcome: RenewalOutcome): void {
+    const counts = this.outcomes.get(name) ?? { done: 0, refused: 0, rolled_back: 0 };
+    counts[outcome] += 1;
+    this.outcomes.set(name, counts);
   }
 
   private now(): Date {

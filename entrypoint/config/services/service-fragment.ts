@@ -9,6 +9,8 @@ export interface ComponentSection {
 /** What one capability adds to the generated configuration. */
 export interface ServiceFragment {
   global?: Array<[string, LuaValue]>;
+  /** Global modules added to the image's list. */
+  globalModules?: string[];
   /** Modules every VirtualHost loads on top of the image's list. */
   hostModules?: string[];
   /** Options of one hosted domain's VirtualHost. */
