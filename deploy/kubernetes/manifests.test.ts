@@ -36,7 +36,7 @@ function render(): Rendered[] {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
     throw new Error(
       missing
-        ? "kubectl is not installed: it renders deploy/kubernetes offline (kubectl kustomize). Install it: apt-get install -y kubectl (or kubernetes-client), or run bash .ci/run, which does"
+        ? "kubectl is not installed: it renders deploy/kubernetes offline (kubectl kustomize). Install it: apt-get install -y kubernetes-client (Debian's kubectl), or run bash .ci/run, which does"
         : `kubectl kustomize ${BASE} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`,
     );
   }
