@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
-import { allServe, servedEverywhere, servedForServices } from "./helpers/served-everywhere.js";
+import { allServe, servedEverywhere, servedForServices, untilServedEverywhere } from "./helpers/served-everywhere.js";
 import { writeSecretVolume } from "../test-support/secret-volume.js";
 import { createTestCa } from "../test-support/test-ca.js";
-import { sleep, waitFor } from "../test-support/wait-for.js";
+import { sleep } from "../test-support/wait-for.js";
 import { connectClient, type XmppTestClient } from "../test-support/xmpp/connect-client.js";
 
 const DOMAIN = "example.org";
@@ -61,10 +61,7 @@ describe("a cert-manager Secret mounted as a directory, updated the way kubelet 
       // What kubelet leaves: one version directory, ..data pointing at it, the three visible links.
       expect(readdirSync(volume).sort()).toEqual([version, "..data", "ca.crt", "tls.crt", "tls.key"].sort());
 
-      await waitFor("every listener to serve the certificate from the updated Secret", async () => {
-        const served = await servedEverywhere(appliance, DOMAIN);
-        return Object.values(served).every((serial) => serial === renewed.serial) && served;
-      }, { timeoutMs: 5_000, intervalMs: 100 });
+      await untilServedEverywhere(appliance, DOMAIN, renewed.serial);
       chatting = false;
       await chatter;
       const services = await servedForServices(appliance, DOMAIN);

@@ -2,7 +2,7 @@ import { get } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
-import { servedEverywhere } from "./helpers/served-everywhere.js";
+import { untilServedEverywhere } from "./helpers/served-everywhere.js";
 import { httpsRequest } from "../test-support/https-request.js";
 import { parseOpenMetrics, sampleOf, type MetricFamily } from "../test-support/openmetrics.js";
 import { waitFor } from "../test-support/wait-for.js";
@@ -65,8 +65,7 @@ describe("XMPP_METRICS", () => {
     expect(sampleOf(before, "appliance_turn_up").value).toBe(1);
 
     const renewed = await le.tree.renew(DOMAIN);
-    await waitFor("the renewal to be served everywhere", async () =>
-      Object.values(await servedEverywhere(open, DOMAIN)).every((serial) => serial === renewed.serial), { timeoutMs: 8_000 });
+    await untilServedEverywhere(open, DOMAIN, renewed.serial, 8_000);
     // Listeners serve it a moment before every one of them has been verified and the renewal kept.
     await waitFor("the renewal to be kept", async () => (await open.logs()).includes(`certificate for ${DOMAIN} renewed: serial`));
     const now = await servedCertificate({ port: open.port(5223), mode: "direct-tls", domain: DOMAIN, sni: true });

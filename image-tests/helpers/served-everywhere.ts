@@ -1,5 +1,6 @@
 import { LISTENERS } from "../../entrypoint/listeners.js";
 import { servedCertificate } from "../../test-support/xmpp/served-certificate.js";
+import { waitFor } from "../../test-support/wait-for.js";
 import type { Appliance } from "./appliance.js";
 
 const PROBES = {
@@ -39,4 +40,12 @@ export async function servedForServices(appliance: Appliance, domain: string): P
     ]),
   );
   return Object.fromEntries(entries);
+}
+
+/** Waits until every listener serves `serial` for `domain` (a renewal), failing with what each served last. */
+export function untilServedEverywhere(appliance: Pick<Appliance, "port">, domain: string, serial: string, timeoutMs = 5_000): Promise<Record<string, string>> {
+  return waitFor(`every listener to serve serial ${serial} for ${domain}`, async () => {
+    const served = await servedEverywhere(appliance, domain);
+    return Object.values(served).every((s) => s === serial) && served;
+  }, { timeoutMs, intervalMs: 100 });
 }
