@@ -61,7 +61,8 @@ describe("a cert-manager Secret mounted as a directory, updated the way kubelet 
       // What kubelet leaves: one version directory, ..data pointing at it, the three visible links.
       expect(readdirSync(volume).sort()).toEqual([version, "..data", "ca.crt", "tls.crt", "tls.key"].sort());
 
-      await untilServedEverywhere(appliance, DOMAIN, renewed.serial);
+      // Well under the day between re-checks, with room for a machine loaded by other work.
+      await untilServedEverywhere(appliance, DOMAIN, renewed.serial, 15_000);
       chatting = false;
       await chatter;
       const services = await servedForServices(appliance, DOMAIN);
