@@ -38,7 +38,6 @@ describe("watchCertificates", () => {
       const events: string[] = [];
       const watcher = await watchCertificates(temp.dir(), { polling, onEvent: (event) => events.push(event) });
       cleanups.push(() => void watcher.close());
-      await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
 
       writeSecretVolume(temp.dir(), { "tls.crt": "RENEWED", "tls.key": "RENEWED" });
       await waitFor("an event for the swapped ..data link", () => events.some((event) => event.endsWith(" ..data")), { timeoutMs: 5_000 });
