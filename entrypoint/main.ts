@@ -5,6 +5,7 @@ import { PATHS } from "./paths.js";
 import { loadSettings, type Settings } from "./settings.js";
 import { certificateNames, publicHttpsName } from "./certificate-names.js";
 import { canListenOnIpv6 } from "./detect-ipv6.js";
+import { onHostNetwork } from "./detect-host-network.js";
 import { prepareDataDir } from "./prepare-data-dir.js";
 import { chooseMounted, describeCertificate, resolveCertificates, type ServedCertificate } from "./certificates/resolve-certificates.js";
 import { certsGroupId, prosodyReader } from "./certificates/key-access.js";
@@ -30,7 +31,7 @@ function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string
 async function main(): Promise<number> {
   const settings = await step("load settings", () => loadSettings(), (s) => `domains ${s.domains.join(", ")}`);
   setLogLevel(settings.logLevel);
-  for (const warning of serviceWarnings(settings)) log("warn", warning);
+  for (const warning of serviceWarnings(settings, { hostNetwork: onHostNetwork() })) log("warn", warning);
   const names = certificateNames(settings);
 
   const ipv6 = await step(

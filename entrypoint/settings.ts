@@ -746,6 +746,15 @@ export const SETTINGS = {
     example: "50000-50100",
     parse: parsePortRange,
   }),
+  turnRelayPublished: define({
+    env: "XMPP_TURN_RELAY_PUBLISHED",
+    default: "no",
+    accepted: "yes/no (true/false, on/off, 1/0)",
+    description:
+      "Say `yes` once `XMPP_TURN_RELAY_PORTS` is published on the host as UDP with the same numbers (compose.yaml does): the container cannot see its published ports, so until then it warns at start. Not needed with host networking, which it detects.",
+    example: "yes",
+    parse: parseBoolean,
+  }),
   turnAllowedPeers: define({
     env: "XMPP_TURN_ALLOWED_PEERS",
     default: "",

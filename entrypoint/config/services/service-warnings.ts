@@ -3,11 +3,17 @@ import { OPEN_REGISTRATIONS_PER_IP_PER_HOUR } from "./registration.js";
 
 const PRIVATE_OR_LOOPBACK = /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|::1$|f[cd][0-9a-f]{2}:|fe80:|localhost$)/i;
 
+/** What the container can tell about its surroundings that decides a warning. */
+export interface Surroundings {
+  /** `--network host`: every port the servers bind is the host's, nothing needs publishing. */
+  hostNetwork: boolean;
+}
+
 /**
  * Settings that parse but leave a service unable to work as a user expects: said at every
  * start, naming the variable and what to do, never a silent half-working service.
  */
-export function serviceWarnings(settings: Settings): string[] {
+export function serviceWarnings(settings: Settings, surroundings: Surroundings): string[] {
   const warnings: string[] = [];
   if (settings.upload && !settings.https) {
     warnings.push(
@@ -37,8 +43,20 @@ export function serviceWarnings(settings: Settings): string[] {
       `WARNING: XMPP_REGISTRATION=open: ANYONE can create accounts on ${settings.domains.join(", ")} (at most ${OPEN_REGISTRATIONS_PER_IP_PER_HOUR} per IP address per hour). Open servers attract spammers; XMPP_REGISTRATION=invite lets only people you invite in.`,
     );
   }
-  warnings.push(...turnWarnings(settings));
+  warnings.push(...turnWarnings(settings), ...relayRangeWarnings(settings, surroundings));
   return warnings;
+}
+
+/**
+ * Docker publishes ports outside the container, so it cannot tell whether the relay range is: it
+ * warns unless host networking (detected) or XMPP_TURN_RELAY_PUBLISHED=yes says it need not.
+ */
+function relayRangeWarnings(settings: Settings, { hostNetwork }: Surroundings): string[] {
+  if (settings.turn !== "builtin" || hostNetwork || settings.turnRelayPublished) return [];
+  const { first, last } = settings.turnRelayPorts;
+  return [
+    `TURN relay range ${first}-${last}/udp not known to be published: the container cannot see its published ports. Unless the host publishes them as the same numbers, relayed calls connect but carry no audio or video. Publish them with -p ${first}-${last}:${first}-${last}/udp (compose.yaml does) and set XMPP_TURN_RELAY_PUBLISHED=yes, or run with --network host.`,
+  ];
 }
 
 function turnWarnings(settings: Settings): string[] {

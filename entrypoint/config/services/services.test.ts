@@ -11,8 +11,12 @@ import { webClient, webClientCsp } from "./web-client.js";
 import { invitePages } from "./invite-pages.js";
 
 const settingsWith = (env: Record<string, string> = {}) => loadSettings({ XMPP_DOMAINS: "example.org", ...env });
-/** For warnings about other services: TURN's own warning left out. */
-const quietTurn = { XMPP_TURN_EXTERNAL_IP: "203.0.113.7" };
+/** For warnings about other services: TURN's own warnings left out. */
+const quietTurn = { XMPP_TURN_EXTERNAL_IP: "203.0.113.7", XMPP_TURN_RELAY_PUBLISHED: "yes" };
+const ON_A_DOCKER_NETWORK = { hostNetwork: false };
+const warnings = (env: Record<string, string> = {}, surroundings = ON_A_DOCKER_NETWORK) => serviceWarnings(settingsWith(env), surroundings);
+const RELAY_RANGE_WARNING =
+  "TURN relay range 49160-49200/udp not known to be published: the container cannot see its published ports. Unless the host publishes them as the same numbers, relayed calls connect but carry no audio or video. Publish them with -p 49160-49200:49160-49200/udp (compose.yaml does) and set XMPP_TURN_RELAY_PUBLISHED=yes, or run with --network host.";
 
 describe("group chat", () => {
   it("should give each domain a MUC with its archive, rooms created by its own users", () => {
@@ -169,51 +173,63 @@ describe("server info", () => {
 });
 
 describe("service warnings", () => {
-  it("should say nothing for the defaults once TURN's public address is set", () => {
-    expect(serviceWarnings(settingsWith({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7" }))).toEqual([]);
+  it("should say nothing for the defaults once TURN's public address is set and its relay range published", () => {
+    expect(warnings(quietTurn)).toEqual([]);
+  });
+
+  it("should say once, with the exact -p flags, that the relay range may not be published, unless a setting or host networking says it is", () => {
+    expect(warnings({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7" })).toEqual([RELAY_RANGE_WARNING]);
+    expect(warnings({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7", XMPP_TURN_RELAY_PORTS: "50000-50010" })).toEqual([
+      RELAY_RANGE_WARNING.replaceAll("49160-49200", "50000-50010"),
+    ]);
+    expect(warnings({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7" }, { hostNetwork: true })).toEqual([]);
+    expect(warnings({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7", XMPP_TURN_RELAY_PUBLISHED: "yes" })).toEqual([]);
+    // Only the built-in server relays here.
+    expect(warnings({ XMPP_TURN: "external", XMPP_TURN_HOST: "turn.example.org", XMPP_TURN_SECRET: "0123456789abcdefghij" })).toEqual([]);
+    expect(warnings({ XMPP_TURN: "off" })).toHaveLength(1);
   });
 
   it("should say that relay addresses are private without XMPP_TURN_EXTERNAL_IP, and which setting fixes it", () => {
-    expect(serviceWarnings(settingsWith())).toEqual([
+    expect(warnings({ XMPP_TURN_RELAY_PUBLISHED: "yes" })).toEqual([
       "XMPP_TURN_EXTERNAL_IP is not set: the built-in TURN server gives clients relay addresses on the container's private network, so calls between clients outside it fail. Set XMPP_TURN_EXTERNAL_IP to this host's public IP address (and publish 3478, 5349 and XMPP_TURN_RELAY_PORTS).",
     ]);
-    expect(serviceWarnings(settingsWith({ XMPP_TURN_EXTERNAL_IP: "192.168.1.2" }))).toEqual([
+    expect(warnings({ XMPP_TURN_EXTERNAL_IP: "192.168.1.2", XMPP_TURN_RELAY_PUBLISHED: "yes" })).toEqual([
       "XMPP_TURN_EXTERNAL_IP=192.168.1.2 is a loopback or private address: only clients on that network can reach the relay, so calls from elsewhere fail. Set it to this host's public IP address.",
     ]);
-    expect(serviceWarnings(settingsWith({ XMPP_TURN: "external", XMPP_TURN_HOST: "turn.example.org", XMPP_TURN_SECRET: "0123456789abcdefghij" }))).toEqual([]);
+    expect(warnings({ XMPP_TURN: "external", XMPP_TURN_HOST: "turn.example.org", XMPP_TURN_SECRET: "0123456789abcdefghij" })).toEqual([]);
   });
 
   it("should say that calls fail behind NAT with TURN off", () => {
-    expect(serviceWarnings(settingsWith({ XMPP_TURN: "off" }))).toEqual([
+    expect(warnings({ XMPP_TURN: "off" })).toEqual([
       "XMPP_TURN=off: clients get no STUN/TURN server (XEP-0215), so audio and video calls fail whenever either side is behind NAT. Set XMPP_TURN=builtin (the default), or XMPP_TURN=external with XMPP_TURN_HOST and XMPP_TURN_SECRET.",
     ]);
   });
 
   it("should say that file sharing is off without HTTPS", () => {
-    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_HTTPS: "no" }))).toEqual([
+    expect(warnings({ ...quietTurn, XMPP_HTTPS: "no" })).toEqual([
       "XMPP_UPLOAD=yes needs XMPP_HTTPS=yes (files are shared over HTTPS): file sharing is OFF. Set XMPP_HTTPS=yes, or XMPP_UPLOAD=no to silence this.",
     ]);
   });
 
   it("should say that the public URL and proxies are ignored without HTTPS", () => {
-    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_HTTPS: "no", XMPP_UPLOAD: "no", XMPP_PUBLIC_URL: "https://xmpp.example.org" }))).toEqual([
+    expect(warnings({ ...quietTurn, XMPP_HTTPS: "no", XMPP_UPLOAD: "no", XMPP_PUBLIC_URL: "https://xmpp.example.org" })).toEqual([
       "XMPP_PUBLIC_URL and XMPP_TRUSTED_PROXIES apply to HTTPS, which XMPP_HTTPS=no turns off: they are ignored.",
     ]);
   });
 
   it.each(["127.0.0.1", "192.168.1.10", "172.17.0.2", "localhost"])("should warn that clients cannot reach the proxy at %s", (address) => {
-    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_PROXY65_ADDRESS: address }))).toEqual([
+    expect(warnings({ ...quietTurn, XMPP_PROXY65_ADDRESS: address })).toEqual([
       `XMPP_PROXY65_ADDRESS=${address} is a loopback or private address: clients outside that network cannot reach the file-transfer proxy and transfers through it will fail. Give the public name or address of this host.`,
     ]);
   });
 
   it("should warn about a daily quota below the size limit, and proxies without a public URL", () => {
-    expect(serviceWarnings(settingsWith({ XMPP_UPLOAD_DAILY_QUOTA: "10M" }))[0]).toContain("XMPP_UPLOAD_DAILY_QUOTA (10485760 bytes) is less than XMPP_UPLOAD_SIZE_LIMIT (104857600 bytes)");
-    expect(serviceWarnings(settingsWith({ XMPP_TRUSTED_PROXIES: "10.0.0.1" }))[0]).toContain("XMPP_TRUSTED_PROXIES is set but XMPP_PUBLIC_URL is not");
+    expect(warnings({ XMPP_UPLOAD_DAILY_QUOTA: "10M" })[0]).toContain("XMPP_UPLOAD_DAILY_QUOTA (10485760 bytes) is less than XMPP_UPLOAD_SIZE_LIMIT (104857600 bytes)");
+    expect(warnings({ XMPP_TRUSTED_PROXIES: "10.0.0.1" })[0]).toContain("XMPP_TRUSTED_PROXIES is set but XMPP_PUBLIC_URL is not");
   });
 
   it("should warn loudly about open registration", () => {
-    expect(serviceWarnings(settingsWith({ ...quietTurn, XMPP_REGISTRATION: "open" }))).toEqual([
+    expect(warnings({ ...quietTurn, XMPP_REGISTRATION: "open" })).toEqual([
       "WARNING: XMPP_REGISTRATION=open: ANYONE can create accounts on example.org (at most 3 per IP address per hour). Open servers attract spammers; XMPP_REGISTRATION=invite lets only people you invite in.",
     ]);
   });
