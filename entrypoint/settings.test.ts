@@ -45,6 +45,7 @@ describe("loadSettings", () => {
       turn: "builtin",
       turnExternalIp: "",
       turnRelayPorts: { first: 49160, last: 49200 },
+      turnRelayPublished: false,
       turnAllowedPeers: [],
       turnSecret: "",
       turnHost: "",
