@@ -16,6 +16,7 @@ import { renderConfig } from "./config/render-config.js";
 import { writeConfig } from "./config/write-config.js";
 import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
 import { startProsody, stopProsody } from "./prosody/start-prosody.js";
+import { waitUntilServing } from "./prosody/wait-until-serving.js";
 import { createFirstRunAccounts, listedAccounts } from "./prosody/first-run-accounts.js";
 import { Renewal, watchForRenewals } from "./renewal/renewal.js";
 import { serviceWarnings } from "./config/services/service-warnings.js";
@@ -71,6 +72,9 @@ async function main(): Promise<number> {
   }
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
+  // TURN and the certificate watcher are not needed before Prosody serves: started after it, they
+  // leave the CPU to Prosody's own start.
+  await step("wait for Prosody", () => waitUntilServing(prosody.exited), (outcome) => outcome);
   const turnServer =
     settings.turn === "builtin"
       ? await step(
