@@ -74,7 +74,9 @@ async function main(): Promise<number> {
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
   // TURN and the certificate watcher are not needed before Prosody serves: started after it, they
   // leave the CPU to Prosody's own start.
-  await step("wait for Prosody", () => waitUntilServing(prosody.exited), (outcome) => outcome);
+  const serving = await step("wait for Prosody", () => waitUntilServing(prosody.exited), (outcome) => outcome);
+  // Stopped (docker stop) or failed while starting: nothing else to start.
+  if (serving === "exited") return prosodyExited(await prosody.exited);
   const turnServer =
     settings.turn === "builtin"
       ? await step(
@@ -135,6 +137,10 @@ async function main(): Promise<number> {
   metrics?.close();
   await stopRenewing();
   await turnServer?.stop();
+  return prosodyExited(exitCode);
+}
+
+function prosodyExited(exitCode: number): number {
   log(exitCode === 0 ? "info" : "error", `Prosody exited with status ${exitCode}`);
   return exitCode;
 }
