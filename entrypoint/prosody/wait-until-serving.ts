@@ -14,10 +14,15 @@ function healthy(port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let answer = "";
     const socket = connect({ host: "127.0.0.1", port, timeout: timeoutMs }, () => {
-      socket.end("GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n");
+      // write, not end: Prosody drops a connection whose client half-closed before it answered.
+      socket.write("GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n");
     });
     socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (answer += chunk));
+    socket.on("data", (chunk: string) => {
+      answer += chunk;
+      // The status line is all that is needed; HTTP/1.0 would close after the body anyway.
+      if (answer.includes("\r\n")) socket.destroy();
+    });
     socket.on("timeout", () => socket.destroy());
     socket.on("error", () => resolve(false));
     socket.on("close", () => resolve(/^HTTP\/1\.\d 200 /.test(answer)));
