@@ -24,7 +24,7 @@ describe("a container started with only XMPP_DOMAINS", () => {
     const logs = await appliance.logs();
     // The entrypoint's own line comes first: no warning from Node that a user cannot act on.
     expect(logs.split("\n")[0]).toMatch(/^appliance info  entrypoint loaded \(\d+ ms after Node started\)$/);
-    for (const stepName of ["load settings", "detect IPv6", "find certificates", "check your conf.d", "prepare data volume", "certs group", "grant key access", "write Prosody config", "start Prosody", "watch certificates"]) {
+    for (const stepName of ["load settings", "detect IPv6", "find certificates", "check your conf.d", "prepare data volume", "certs group", "grant key access", "write Prosody config", "start Prosody", "wait for Prosody", "watch certificates"]) {
       expect(logs).toMatch(new RegExp(`appliance info  ${stepName}.* \\(\\d+ ms\\)`));
     }
     expect(logs).toContain(
