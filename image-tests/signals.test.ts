@@ -49,7 +49,8 @@ describe("signals", () => {
       if ((await appliance.logs()).includes("appliance info  watch certificates")) return true;
       await appliance.container.kill({ signal: "SIGHUP" });
       return false;
-    }, { intervalMs: 20 });
+      // The watcher starts once Prosody serves: after Prosody's whole start, which is slow on a busy machine.
+    }, { intervalMs: 20, timeoutMs: 60_000 });
     await waitUntilReady(appliance);
     // Started from its snapshot, the entrypoint may reach the watcher before a SIGHUP lands: either way one was handled.
     expect(await appliance.logs()).toMatch(/appliance info {2}(SIGHUP ignored: the entrypoint is still starting, or stopping|SIGHUP: checking certificates)/);
