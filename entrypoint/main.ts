@@ -13,6 +13,7 @@ import { syncCertsGroup } from "./certificates/sync-certs-group.js";
 import { writeCertificateRequest } from "./certificates/certificate-request.js";
 import { checkUserConfig } from "./config/check-user-config.js";
 import { renderConfig } from "./config/render-config.js";
+import { builtinTurnsOffered } from "./config/turn-server-config.js";
 import { writeConfig } from "./config/write-config.js";
 import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
 import { startProsody, stopProsody } from "./prosody/start-prosody.js";
@@ -97,7 +98,7 @@ async function main(): Promise<number> {
       domains: settings.domains,
       https: settings.https,
       httpsOnly: [publicHttpsName(settings)].filter((name): name is string => name !== undefined),
-      turn: turnServer !== undefined,
+      turn: turnServer !== undefined && builtinTurnsOffered(settings),
     },
     served: resolution.served,
     prosody: {

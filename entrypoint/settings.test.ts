@@ -16,6 +16,7 @@ describe("loadSettings", () => {
       logLevel: "info",
       ipv6: "auto",
       federation: true,
+      tlsProfile: "intermediate",
       certsDir: "/etc/letsencrypt",
       certsGid: "auto",
       certsPolling: false,
@@ -164,6 +165,14 @@ describe("loadSettings", () => {
   it("should refuse a variable set both directly and through _FILE", () => {
     const problems = problemsOf({ XMPP_DOMAINS: "example.org", XMPP_DOMAINS_FILE: "/x" }, () => "example.org");
     expect(problems).toEqual(["XMPP_DOMAINS and XMPP_DOMAINS_FILE are both set. Accepted: only one of them."]);
+  });
+
+  it("should take intermediate or modern as XMPP_TLS_PROFILE, and name both otherwise", () => {
+    expect(loadSettings({ XMPP_DOMAINS: "example.org" }).tlsProfile).toBe("intermediate");
+    expect(loadSettings({ XMPP_DOMAINS: "example.org", XMPP_TLS_PROFILE: " MODERN " }).tlsProfile).toBe("modern");
+    expect(problemsOf({ XMPP_DOMAINS: "example.org", XMPP_TLS_PROFILE: "old" })).toEqual([
+      'XMPP_TLS_PROFILE="old" is invalid: "old" is not one of them. Accepted: intermediate or modern, e.g. XMPP_TLS_PROFILE=modern.',
+    ]);
   });
 
   it("should report every bad variable at once", () => {

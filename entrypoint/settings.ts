@@ -493,6 +493,15 @@ export const SETTINGS = {
     example: "no",
     parse: parseBoolean,
   }),
+  tlsProfile: define({
+    env: "XMPP_TLS_PROFILE",
+    default: "intermediate",
+    accepted: "intermediate or modern",
+    description:
+      "TLS on every listener (5222, 5223, 5269, 5281 and the built-in TURN server's 5349), after Mozilla's profiles. `intermediate`: TLS 1.2 and 1.3, only ciphers with forward secrecy and authenticated encryption (AEAD). `modern`: TLS 1.3 only, for sites whose clients all speak it; the built-in TURN server (coturn 4.6.1, TLS 1.2 at most) then offers no TURNS on 5349, and calls use TURN over UDP and TCP.",
+    example: "modern",
+    parse: parseEnum(["intermediate", "modern"] as const),
+  }),
   certsDir: define({
     env: "XMPP_CERTS_DIR",
     default: "/etc/letsencrypt",

@@ -30,7 +30,6 @@ s2s_secure_auth = true
 allow_unencrypted_plain_auth = false
 allow_registration = false
 authentication = "internal_hashed"
-tls_profile = "intermediate"
 
 c2s_ports = { 5222 }
 c2s_direct_tls_ports = { 5223 }

@@ -24,6 +24,11 @@ function render(env: Record<string, string>, ipv6 = true) {
 }
 
 describe("renderConfig", () => {
+  it("should set XMPP_TLS_PROFILE as Prosody's tls_profile, which every listener uses", () => {
+    expect(render({}).global).toContain('tls_profile = "intermediate"\n');
+    expect(render({ XMPP_TLS_PROFILE: "Modern" }).global).toContain('tls_profile = "modern"\n');
+  });
+
   it("should write one VirtualHost per domain with its own certificate", () => {
     const { hosts } = render({});
     expect(hosts).toContain(

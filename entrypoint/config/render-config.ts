@@ -81,6 +81,8 @@ export function renderConfig({ settings, ipv6, certificates, turnSecret }: Confi
   const global: Array<[string, LuaValue]> = [
     ["log", [{ levels: { min: settings.logLevel }, to: "console" }]],
     ["admins", settings.admins],
+    // Every Prosody listener (c2s, s2s, HTTPS) takes its TLS versions and ciphers from this profile.
+    ["tls_profile", settings.tlsProfile],
     ["use_ipv6", ipv6],
     ["interfaces", ipv6 ? ["*", "::"] : ["*"]],
     // The default context serves clients that send no server name (SNI): the primary domain.

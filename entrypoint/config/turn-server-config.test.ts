@@ -31,6 +31,19 @@ describe("renderTurnServerConfig", () => {
     expect(lines.filter((l) => l.startsWith("external-ip") || l.startsWith("allowed-peer-ip"))).toEqual([]);
   });
 
+  it("should offer TLS 1.2+ with forward-secret AEAD ciphers only, and no TLS at all under the modern profile", () => {
+    const lines = renderTurnServerConfig(input()).split("\n");
+    expect(lines).toEqual(expect.arrayContaining(["no-tlsv1", "no-tlsv1_1", "no-dtls"]));
+    const ciphers = lines.find((l) => l.startsWith("cipher-list="))!.slice("cipher-list=".length).split(":");
+    expect(ciphers.length).toBeGreaterThan(0);
+    for (const cipher of ciphers) expect(cipher).toMatch(/^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
+    expect(lines).not.toContain("no-tls");
+
+    const modern = renderTurnServerConfig(input({ XMPP_TLS_PROFILE: "modern" })).split("\n");
+    expect(modern).toContain("no-tls");
+    expect(modern.filter((l) => l.startsWith("cipher-list=") || l.startsWith("no-tlsv"))).toEqual([]);
+  });
+
   it("should deny loopback and private peers, and allow only the ranges set", () => {
     const lines = renderTurnServerConfig(input({ XMPP_TURN_ALLOWED_PEERS: "172.18.0.0/16", XMPP_TURN_EXTERNAL_IP: "203.0.113.7" })).split("\n");
     for (const range of ["127.0.0.0-127.255.255.255", "10.0.0.0-10.255.255.255", "172.16.0.0-172.31.255.255", "192.168.0.0-192.168.255.255", "::1"]) {

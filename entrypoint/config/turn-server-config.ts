@@ -22,6 +22,27 @@ export const DENIED_PEER_RANGES = [
   "fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 ];
 
+/**
+ * Mozilla's intermediate TLS 1.2 ciphers, ECDHE only (coturn is given no DH parameters): forward
+ * secrecy and AEAD, as Prosody's `intermediate` profile. coturn's default list adds CBC ciphers.
+ */
+const INTERMEDIATE_CIPHERS = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
+/**
+ * Whether the built-in TURN server offers TURNS on 5349. Debian trixie's coturn (4.6.1) speaks
+ * TLS 1.2 at most, so under XMPP_TLS_PROFILE=modern (TLS 1.3 only) it offers no TLS at all.
+ */
+export function builtinTurnsOffered(settings: Pick<Settings, "turn" | "tlsProfile">): boolean {
+  return settings.turn === "builtin" && settings.tlsProfile !== "modern";
+}
+
 export interface TurnServerConfigInput {
   settings: Settings;
   secret: string;
@@ -44,8 +65,7 @@ export function renderTurnServerConfig({ settings, secret, certificate, pidFile 
     `static-auth-secret=${secret}`,
     `cert=${certificate.certPath}`,
     `pkey=${certificate.keyPath}`,
-    "no-tlsv1",
-    "no-tlsv1_1",
+    ...(builtinTurnsOffered(settings) ? ["no-tlsv1", "no-tlsv1_1", `cipher-list=${INTERMEDIATE_CIPHERS}`] : ["no-tls"]),
     // TURNS is offered over TCP only (turn_external announces turns-tcp); 5349/udp stays closed.
     "no-dtls",
     "fingerprint",

@@ -19,6 +19,15 @@ describe("calls", () => {
     });
   });
 
+  it("should hand out no TURNS under XMPP_TLS_PROFILE=modern: the built-in server speaks TLS 1.2 at most", () => {
+    expect(calls(settingsWith({ XMPP_TLS_PROFILE: "modern" }), SECRET).global).toEqual([
+      ["turn_external_secret", SECRET],
+      ["turn_external_host", "example.org"],
+      ["turn_external_port", 3478],
+      ["turn_external_tcp", true],
+    ]);
+  });
+
   it("should hand out an external server as configured, without TURNS when it has none", () => {
     const settings = settingsWith({ XMPP_TURN: "external", XMPP_TURN_HOST: "turn.example.net", XMPP_TURN_PORT: "3479", XMPP_TURN_TLS_PORT: "none", XMPP_TURN_SECRET: SECRET });
     expect(calls(settings, SECRET).global).toEqual([

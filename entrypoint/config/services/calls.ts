@@ -1,4 +1,5 @@
 import { TURN_PORT, TURNS_PORT, type Settings } from "../../settings.js";
+import { builtinTurnsOffered } from "../turn-server-config.js";
 import type { ServiceFragment } from "./service-fragment.js";
 
 /**
@@ -10,7 +11,7 @@ export function calls(settings: Settings, turnSecret: string | undefined): Servi
   if (settings.turn === "off") return {};
   if (turnSecret === undefined || turnSecret === "") throw new Error("TURN is on but no shared secret was given to the config");
   const builtin = settings.turn === "builtin";
-  const tlsPort = builtin ? TURNS_PORT : settings.turnTlsPort;
+  const tlsPort = builtin ? (builtinTurnsOffered(settings) ? TURNS_PORT : undefined) : settings.turnTlsPort;
   return {
     global: [
       ["turn_external_secret", turnSecret],

@@ -1,4 +1,5 @@
 import type { Settings } from "../../settings.js";
+import { builtinTurnsOffered } from "../turn-server-config.js";
 import { OPEN_REGISTRATIONS_PER_IP_PER_HOUR } from "./registration.js";
 
 const PRIVATE_OR_LOOPBACK = /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|::1$|f[cd][0-9a-f]{2}:|fe80:|localhost$)/i;
@@ -44,6 +45,11 @@ export function serviceWarnings(settings: Settings, surroundings: Surroundings):
     );
   }
   warnings.push(...turnWarnings(settings), ...relayRangeWarnings(settings, surroundings));
+  if (settings.turn === "builtin" && !builtinTurnsOffered(settings)) {
+    warnings.push(
+      "XMPP_TLS_PROFILE=modern: the built-in TURN server (coturn 4.6.1) speaks TLS 1.2 at most, so it offers no TURNS on 5349; calls use TURN over UDP and TCP on 3478.",
+    );
+  }
   return warnings;
 }
 

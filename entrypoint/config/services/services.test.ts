@@ -199,6 +199,12 @@ describe("service warnings", () => {
     expect(warnings({ XMPP_TURN: "external", XMPP_TURN_HOST: "turn.example.org", XMPP_TURN_SECRET: "0123456789abcdefghij" })).toEqual([]);
   });
 
+  it("should say that the built-in TURN server offers no TURNS under XMPP_TLS_PROFILE=modern", () => {
+    expect(serviceWarnings(settingsWith({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7", XMPP_TLS_PROFILE: "modern" }))).toEqual([
+      "XMPP_TLS_PROFILE=modern: the built-in TURN server (coturn 4.6.1) speaks TLS 1.2 at most, so it offers no TURNS on 5349; calls use TURN over UDP and TCP on 3478.",
+    ]);
+  });
+
   it("should say that calls fail behind NAT with TURN off", () => {
     expect(warnings({ XMPP_TURN: "off" })).toEqual([
       "XMPP_TURN=off: clients get no STUN/TURN server (XEP-0215), so audio and video calls fail whenever either side is behind NAT. Set XMPP_TURN=builtin (the default), or XMPP_TURN=external with XMPP_TURN_HOST and XMPP_TURN_SECRET.",
