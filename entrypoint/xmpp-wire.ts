@@ -201,6 +201,8 @@ export interface SecureStreamOptions {
   verify: boolean;
   /** Limit for all steps together (TCP connect, features, <proceed/>, handshake); the error names the step. */
   timeoutMs: number;
+  /** TLS versions to offer (Node's defaults otherwise: 1.2 and 1.3). */
+  versions?: Pick<tls.ConnectionOptions, "minVersion" | "maxVersion">;
 }
 
 /** Describes a target for errors: "127.0.0.1:5222 (starttls, SNI example.org)". */
@@ -213,7 +215,7 @@ export function describeTarget({ host = "127.0.0.1", port, mode, sni, domain }: 
  * handshake is done. After STARTTLS the caller opens a fresh stream on it, as RFC 6120 says.
  */
 export async function openSecureStream(options: SecureStreamOptions): Promise<tls.TLSSocket> {
-  const { host = "127.0.0.1", port, mode, domain, sni, caPem, verify, timeoutMs } = options;
+  const { host = "127.0.0.1", port, mode, domain, sni, caPem, verify, timeoutMs, versions } = options;
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(deadline - Date.now(), 1);
   const where = describeTarget(options);
@@ -221,6 +223,7 @@ export async function openSecureStream(options: SecureStreamOptions): Promise<tl
     ...(sni ? { servername: domain } : {}),
     ...(caPem ? { ca: caPem } : {}),
     rejectUnauthorized: verify,
+    ...versions,
     // The identity to check is the XMPP domain, not the address connected to.
     checkServerIdentity: (_host, cert) => loadTls().checkServerIdentity(domain, cert),
   };

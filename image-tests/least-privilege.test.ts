@@ -1,18 +1,7 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { prosodyPid, startAppliance } from "./helpers/appliance.js";
 import { waitFor } from "../test-support/wait-for.js";
-
-/** compose.yaml's hardening, read from the file so that the test and the default deployment agree. */
-function composeHardening(): { CapDrop: string[]; CapAdd: string[]; SecurityOpt: string[] } {
-  const compose = readFileSync("compose.yaml", "utf8");
-  const list = (key: string) => {
-    const match = new RegExp(`^\\s+${key}: \\[([^\\]]*)\\]`, "m").exec(compose);
-    if (!match) throw new Error(`compose.yaml has no ${key}: [...] line`);
-    return match[1]!.split(",").map((item) => item.trim());
-  };
-  return { CapDrop: list("cap_drop"), CapAdd: list("cap_add"), SecurityOpt: list("security_opt") };
-}
+import { composeHardening } from "./helpers/hardening.js";
 
 describe("least privilege", () => {
   it("should keep no setuid or setgid file in the image", async () => {

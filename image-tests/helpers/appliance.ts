@@ -3,6 +3,7 @@ import { LISTENERS } from "../../entrypoint/listeners.js";
 import { containerLogs, execIn, type ExecResult } from "../../test-support/container-exec.js";
 import { IMAGE, TEST_LABELS, docker } from "../../test-support/docker-engine.js";
 import { waitFor } from "../../test-support/wait-for.js";
+import { hardenedByEnvironment } from "./hardening.js";
 
 // Every TLS listener, and the file-transfer proxy's default port (XMPP_PROXY65_PORT), which has no TLS.
 const XMPP_PORTS = [...Object.values(LISTENERS), 5000];
@@ -54,6 +55,11 @@ export async function removeTestVolume(name: string): Promise<void> {
 
 let counter = 0;
 
+function hardenedWith(hostConfig: Docker.HostConfig = {}): Docker.HostConfig {
+  const hardened = hardenedByEnvironment();
+  return { ...hardened, ...hostConfig, Tmpfs: { ...hardened.Tmpfs, ...hostConfig.Tmpfs } };
+}
+
 /**
  * Starts the appliance image with ports published on 127.0.0.1 (random host ports) and, by
  * default, waits until the health endpoint says Prosody serves clients. `await using` or
@@ -80,7 +86,8 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
     Env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
     Labels: TEST_LABELS,
     ExposedPorts: exposed,
-    HostConfig: { PortBindings: bindings, Binds: binds, ...options.hostConfig },
+    // APPLIANCE_HARDENED=1 first, so that a test's own options (e.g. a tmpfs it needs) still apply.
+    HostConfig: { PortBindings: bindings, Binds: binds, ...hardenedWith(options.hostConfig) },
     ...(options.network
       ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases } } } }
       : {}),

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import type tls from "node:tls";
 
-import { openSecureStream, type SecureMode } from "../../entrypoint/xmpp-wire.js";
+import { openSecureStream, type SecureMode, type SecureStreamOptions } from "../../entrypoint/xmpp-wire.js";
 import { DEFAULT_STEP_TIMEOUT_MS, LOOPBACK } from "./loopback.js";
 
 export interface ServedCertificateOptions {
@@ -13,6 +13,8 @@ export interface ServedCertificateOptions {
   /** Trust anchor for `authorized`; without it only the system roots count. */
   caPem?: string;
   timeoutMs?: number;
+  /** TLS versions to offer (Node's defaults otherwise). */
+  versions?: SecureStreamOptions["versions"];
 }
 
 export interface ServedCertificate {
@@ -39,8 +41,8 @@ export interface ServedCertificate {
 
 /** Handshakes without rejecting anything (so a bad certificate can be inspected) and reports. */
 export async function servedCertificate(options: ServedCertificateOptions): Promise<ServedCertificate> {
-  const { port, mode, domain, sni, caPem, timeoutMs = DEFAULT_STEP_TIMEOUT_MS } = options;
-  const socket = await openSecureStream({ host: LOOPBACK, port, mode, domain, sni, ...(caPem ? { caPem } : {}), verify: false, timeoutMs });
+  const { port, mode, domain, sni, caPem, timeoutMs = DEFAULT_STEP_TIMEOUT_MS, versions } = options;
+  const socket = await openSecureStream({ host: LOOPBACK, port, mode, domain, sni, ...(caPem ? { caPem } : {}), ...(versions ? { versions } : {}), verify: false, timeoutMs });
   try {
     const peer = socket.getPeerCertificate(true);
     if (!peer.raw) throw new Error(`No certificate served on ${LOOPBACK}:${port} (${mode})`);
