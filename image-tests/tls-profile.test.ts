@@ -7,50 +7,18 @@ import { assertTestsslInstalled, intermediateProfileProblems, testssl, type Test
 import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
 /** The test CA's certificates are RSA: RSA key transport could be offered, so its absence means something. */
-const fixture = letsEncryptFixture([{ name: "example.org", names: ["example.org", "conference.example.org", "upload.example.org"] }]);
+const DOMAIN = "example.org";
+const fixture = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN, `conference.${DOMAIN}`, `upload.${DOMAIN}`] }]);
 
-// Both containers start together; testssl scans every port of the default one in parallel.
-let intermediate: Appliance;
-let modern: Appliance;
-const findings = new Map<number, TestsslFinding[]>();
-
-beforeAll(async () => {
-  await assertTestsslInstalled();
-  [intermediate, modern] = await Promise.all([
-    startAppliance({ binds: [fixture.bind] }),
-    startAppliance({ binds: [fixture.bind], env: { XMPP_TLS_PROFILE: "modern" } }),
-  ]);
-  const scans = [
-    { port: LISTENERS.c2s, xmppHost: "example.org" },
-    { port: LISTENERS.c2sDirectTls },
-    { port: LISTENERS.https },
-    { port: LISTENERS.turns },
-  ];
-  await Promise.all(
-    scans.map(async ({ port, xmppHost }) => {
-      findings.set(port, await testssl(intermediate.port(port), xmppHost ? { xmppHost } : {}));
-    }),
-  );
-}, 900_000);
-
-afterAll(async () => {
-  await Promise.all([intermediate?.dispose(), modern?.dispose()]);
-  fixture[Symbol.dispose]();
-});
-
-describe("TLS profile intermediate (the default), as testssl.sh sees it", () => {
-  it.each([
-    ["5222 STARTTLS", LISTENERS.c2s, "offered with final"],
-    ["5223 direct TLS", LISTENERS.c2sDirectTls, "offered with final"],
-    ["5281 HTTPS", LISTENERS.https, "offered with final"],
-    // Debian trixie's coturn 4.6.1 has no TLS 1.3.
-    ["5349 TURNS", LISTENERS.turns, "not offered + downgraded to weaker protocol"],
-  ])("should offer %s over TLS 1.2+ with forward-secret AEAD ciphers only, no vulnerability flagged", (_name, port, tls13) => {
-    expect(intermediateProfileProblems(findings.get(port)!, tls13)).toEqual([]);
-  });
-});
+afterAll(() => fixture[Symbol.dispose]());
 
 describe("TLS profile modern", () => {
+  let modern: Appliance;
+  beforeAll(async () => {
+    modern = await startAppliance({ binds: [fixture.bind], env: { XMPP_TLS_PROFILE: "modern" } });
+  });
+  afterAll(() => modern?.dispose());
+
   const listeners: Array<[string, number, SecureMode]> = [
     ["5222 STARTTLS", LISTENERS.c2s, "starttls"],
     ["5223 direct TLS", LISTENERS.c2sDirectTls, "direct-tls"],
@@ -73,5 +41,29 @@ describe("TLS profile modern", () => {
     expect(await modern.logs()).toContain(
       "XMPP_TLS_PROFILE=modern: the built-in TURN server (coturn 4.6.1) speaks TLS 1.2 at most, so it offers no TURNS on 5349; calls use TURN over UDP and TCP on 3478.",
     );
+  });
+});
+
+describe("TLS profile intermediate (the default), as testssl.sh sees it", () => {
+  let appliance: Appliance;
+  const findings = new Map<number, TestsslFinding[]>();
+
+  // testssl.sh is slow (a shell script, thousands of forks): one scan per port, all at once.
+  beforeAll(async () => {
+    await assertTestsslInstalled();
+    appliance = await startAppliance({ binds: [fixture.bind] });
+    const scans = [{ port: LISTENERS.c2s, xmppHost: DOMAIN }, { port: LISTENERS.c2sDirectTls }, { port: LISTENERS.https }, { port: LISTENERS.turns }];
+    await Promise.all(scans.map(async ({ port, xmppHost }) => findings.set(port, await testssl(appliance.port(port), xmppHost ? { xmppHost } : {}))));
+  }, 1_200_000);
+  afterAll(() => appliance?.dispose());
+
+  it.each([
+    ["5222 STARTTLS", LISTENERS.c2s, "offered with final"],
+    ["5223 direct TLS", LISTENERS.c2sDirectTls, "offered with final"],
+    ["5281 HTTPS", LISTENERS.https, "offered with final"],
+    // Debian trixie's coturn 4.6.1 has no TLS 1.3.
+    ["5349 TURNS", LISTENERS.turns, "not offered + downgraded to weaker protocol"],
+  ])("should offer %s over TLS 1.2+ with forward-secret AEAD ciphers only, no vulnerability flagged", (_name, port, tls13) => {
+    expect(intermediateProfileProblems(findings.get(port)!, tls13)).toEqual([]);
   });
 });

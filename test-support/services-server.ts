@@ -1,3 +1,4 @@
+import type Docker from "dockerode";
 import { startAppliance, type Appliance } from "../image-tests/helpers/appliance.js";
 import { letsEncryptFixture, type LetsEncryptFixture } from "../image-tests/helpers/lets-encrypt-fixture.js";
 import { connectClient, type ClientTlsMode, type XmppTestClient } from "./xmpp/connect-client.js";
@@ -26,14 +27,19 @@ export interface ServicesServerOptions {
   binds?: string[];
   /** How long to wait for the health check (startAppliance's default unless said). */
   readyTimeoutMs?: number;
+  /** Security options and the like (startAppliance's hostConfig). */
+  hostConfig?: Docker.HostConfig;
 }
 
 /** The appliance for example.org, services set by `env` only, with a certbot tree naming every service. */
-export async function startServicesServer({ env = {}, extraPorts = [], binds = [], readyTimeoutMs }: ServicesServerOptions = {}): Promise<ServicesServer> {
+export async function startServicesServer({ env = {}, extraPorts = [], binds = [], readyTimeoutMs, hostConfig }: ServicesServerOptions = {}): Promise<ServicesServer> {
   const le = letsEncryptFixture([{ name: DOMAIN, names: SERVICE_NAMES }]);
   let appliance: Appliance;
   try {
-    appliance = await startAppliance({ env: { XMPP_DOMAINS: DOMAIN, ...env }, binds: [le.bind, ...binds], extraPorts, ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
+    appliance = await startAppliance({
+      env: { XMPP_DOMAINS: DOMAIN, ...env }, binds: [le.bind, ...binds], extraPorts,
+      ...(readyTimeoutMs ? { readyTimeoutMs } : {}), ...(hostConfig ? { hostConfig } : {}),
+    });
   } catch (error) {
     le[Symbol.dispose]();
     throw error;

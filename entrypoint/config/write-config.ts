@@ -1,5 +1,6 @@
 import { chownSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ConfigError } from "../errors.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import { CERTIFICATE_LINKS_DIR, type RenderedConfig } from "./render-config.js";
 
@@ -33,8 +34,15 @@ function writeCertificateLinks(links: RenderedConfig["certificateLinks"], dir: s
 
 /** Writes the generated parts that the static /etc/prosody/prosody.cfg.lua includes. */
 export function writeConfig(config: RenderedConfig, paths = PATHS): void {
-  mkdirSync(paths.generatedDir, { recursive: true, mode: 0o750 });
-  chownSync(paths.generatedDir, 0, PROSODY_USER.gid);
+  try {
+    mkdirSync(paths.generatedDir, { recursive: true, mode: 0o750 });
+    chownSync(paths.generatedDir, 0, PROSODY_USER.gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EROFS") throw error;
+    throw new ConfigError([
+      `${paths.generatedDir} is on a read-only file system (docker run --read-only): the generated Prosody configuration is written there. Accepted: a writable tmpfs at /run, e.g. --tmpfs /run (compose: tmpfs: [/run]).`,
+    ]);
+  }
   writeFileAtomic(paths.generatedGlobal, config.global, 0o640, PROSODY_USER.gid);
   writeFileAtomic(paths.generatedHosts, config.hosts, 0o640, PROSODY_USER.gid);
   writeCertificateLinks(config.certificateLinks, CERTIFICATE_LINKS_DIR);
