@@ -7,7 +7,7 @@ import { WRITABLE_TMPFS, composeHardening } from "./helpers/hardening.js";
 import { DOMAIN, startServicesServer, type ServicesServer } from "../test-support/services-server.js";
 import { httpsRequest } from "../test-support/https-request.js";
 import { joinRoom, sendGroupMessage, waitForGroupMessage } from "../test-support/xmpp/muc.js";
-import { requestSlot } from "../test-support/xmpp/upload.js";
+import { putToSlot, requestSlot } from "../test-support/xmpp/upload.js";
 import { waitFor } from "../test-support/wait-for.js";
 
 /** The security options of the README's hardened `docker run` line, as Docker's HostConfig. */
@@ -83,13 +83,7 @@ describe("the hardened deployment (README's docker run line, compose.yaml)", () 
     const answer = await requestSlot(alice, `upload.${DOMAIN}`, { filename: "notes.bin", size: file.length, contentType: "application/octet-stream" });
     if (!("slot" in answer)) throw new Error(`slot refused: ${answer.refused.error}`);
     const { slot } = answer;
-    const put = await httpsRequest(slot.putUrl, {
-      caPem: server.caPem,
-      portMap: server.httpsPortMap,
-      method: "PUT",
-      headers: { ...slot.putHeaders, "content-type": "application/octet-stream", "content-length": String(file.length) },
-      body: file,
-    });
+    const put = await putToSlot(slot, file, "application/octet-stream", { caPem: server.caPem, portMap: server.httpsPortMap });
     expect(put.status).toBe(201);
     const get = await httpsRequest(slot.getUrl, { caPem: server.caPem, portMap: server.httpsPortMap });
     expect({ status: get.status, same: get.body.equals(file) }).toEqual({ status: 200, same: true });

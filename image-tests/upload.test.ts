@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpsRequest } from "../test-support/https-request.js";
 import { discoItems, findService } from "../test-support/xmpp/disco.js";
-import { NS_UPLOAD, requestSlot } from "../test-support/xmpp/upload.js";
+import { NS_UPLOAD, putToSlot, requestSlot } from "../test-support/xmpp/upload.js";
 import { DOMAIN, startServicesServer, type ServicesServer } from "../test-support/services-server.js";
 
 const SIZE_LIMIT = 512 * 1024;
@@ -30,13 +30,7 @@ describe("file sharing (XEP-0363) over HTTPS", () => {
     const { slot } = answer;
     expect(new URL(slot.putUrl).host).toBe(`upload.${DOMAIN}:5281`);
 
-    const put = await httpsRequest(slot.putUrl, {
-      caPem: server.caPem,
-      portMap: server.httpsPortMap,
-      method: "PUT",
-      headers: { ...slot.putHeaders, "content-type": "image/jpeg", "content-length": String(photo.length) },
-      body: photo,
-    });
+    const put = await putToSlot(slot, photo, "image/jpeg", { caPem: server.caPem, portMap: server.httpsPortMap });
     expect(put.status).toBe(201);
     expect(put.certificateSerial).toBe(server.le.tree.serial(DOMAIN));
 

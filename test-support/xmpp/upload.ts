@@ -1,3 +1,4 @@
+import { httpsRequest, type HttpsRequestOptions, type HttpsResponse } from "../https-request.js";
 import { xml, type XmlElement, type XmppTestClient } from "./connect-client.js";
 
 export const NS_UPLOAD = "urn:xmpp:http:upload:0";
@@ -53,4 +54,14 @@ export async function requestSlot(
       getUrl: get.attrs.url,
     },
   };
+}
+
+/** The client's PUT of `body` to a slot, over verified HTTPS, with the headers the slot asks for. */
+export function putToSlot(slot: UploadSlot, body: Buffer, contentType: string, https: Pick<HttpsRequestOptions, "caPem" | "portMap">): Promise<HttpsResponse> {
+  return httpsRequest(slot.putUrl, {
+    ...https,
+    method: "PUT",
+    headers: { ...slot.putHeaders, "content-type": contentType, "content-length": String(body.length) },
+    body,
+  });
 }
