@@ -200,7 +200,7 @@ describe("service warnings", () => {
   });
 
   it("should say that the built-in TURN server offers no TURNS under XMPP_TLS_PROFILE=modern", () => {
-    expect(serviceWarnings(settingsWith({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7", XMPP_TLS_PROFILE: "modern" }))).toEqual([
+    expect(warnings({ XMPP_TURN_EXTERNAL_IP: "203.0.113.7", XMPP_TURN_RELAY_PUBLISHED: "yes", XMPP_TLS_PROFILE: "modern" })).toEqual([
       "XMPP_TLS_PROFILE=modern: the built-in TURN server (coturn 4.6.1) speaks TLS 1.2 at most, so it offers no TURNS on 5349; calls use TURN over UDP and TCP on 3478.",
     ]);
   });
