@@ -34,6 +34,7 @@ FROM ${BASE_IMAGE}
 COPY server/apt/trixie-backports.sources /etc/apt/sources.list.d/
 COPY server/apt/prosody-from-backports.pref /etc/apt/preferences.d/
 # Fixed ids before the package is installed, so volume ownership survives rebuilds and upgrades.
+# lua-dbi-* are the SQL drivers for XMPP_STORAGE=sqlite|postgres.
 # dpkg skips what nothing here runs: corepack and TypeScript typings that come with nodejs, and
 # tini's static twin. Prosody 13.0.6 creates its user and directories (conf.d, certs, logs) with
 # systemd's sysusers and tmpfiles: the standalone tools, not all of systemd.
@@ -47,7 +48,7 @@ RUN groupadd --system --gid 101 prosody \
  && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      prosody systemd-standalone-sysusers systemd-standalone-tmpfiles lua-unbound lua-readline nodejs tini ca-certificates coturn \
+      prosody systemd-standalone-sysusers systemd-standalone-tmpfiles lua-unbound lua-readline lua-dbi-sqlite3 lua-dbi-postgresql nodejs tini ca-certificates coturn \
       prosody-modules libjs-bootstrap4 libjs-jquery \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
            /var/cache/debconf/*-old /var/lib/dpkg/*-old \
@@ -61,6 +62,7 @@ RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +
 COPY server/prosody.cfg.lua /etc/prosody/prosody.cfg.lua
 COPY server/modules/ /usr/local/lib/prosody-appliance/prosody-modules/
 COPY server/healthcheck.lua /usr/local/bin/appliance-healthcheck
+COPY server/storage-probe.lua /usr/local/bin/appliance-storage-probe
 COPY server/appliance-invite /usr/local/bin/appliance-invite
 COPY --from=builder /src/web-client/ /usr/local/share/prosody-appliance/web-client/
 COPY server/web-client/ /usr/local/share/prosody-appliance/web-client/

@@ -9,3 +9,15 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+/** sysexits(3) EX_UNAVAILABLE: a service the start needs is not there; a later restart may succeed. */
+export const EX_UNAVAILABLE = 69;
+
+/** Something outside the container (the database) did not come in time; the container exits 69. */
+export class UnavailableError extends Error {
+  readonly exitCode = EX_UNAVAILABLE;
+  constructor(message: string) {
+    super(message);
+    this.name = "UnavailableError";
+  }
+}

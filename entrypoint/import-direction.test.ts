@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
  * folders before it. Top-level modules (settings, log, paths, listeners...) come before every
  * folder and import none; main.ts alone, which runs the steps, imports from all of them.
  */
-const FLOW = ["certificates", "config", "prosody", "turn", "renewal", "metrics"];
+const FLOW = ["certificates", "config", "storage", "prosody", "turn", "renewal", "metrics"];
 const STEPS = "main.ts";
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -102,7 +102,7 @@ describe("import direction", () => {
       ["config/render-config.ts", `import type { Settings } from "../settings.js";\nimport { daysLeft } from "../certificates/check-certificate.js";\n`],
     ]);
     expect(importProblems(files)).toEqual([
-      "entrypoint/certificates/key-access.ts imports config/render-config.js: up the flow (certificates -> config -> prosody -> turn -> renewal -> metrics)",
+      "entrypoint/certificates/key-access.ts imports config/render-config.js: up the flow (certificates -> config -> storage -> prosody -> turn -> renewal -> metrics)",
       "import cycle between folders: certificates -> config -> certificates",
     ]);
   });
@@ -113,8 +113,8 @@ describe("import direction", () => {
       ["config/lua.ts", `export { verifyListeners } from "../prosody/verify-listeners.js";\n`],
     ]);
     expect(importProblems(files)).toEqual([
-      "entrypoint/prosody/start-prosody.ts imports renewal/renewal.js: up the flow (certificates -> config -> prosody -> turn -> renewal -> metrics)",
-      "entrypoint/config/lua.ts imports prosody/verify-listeners.js: up the flow (certificates -> config -> prosody -> turn -> renewal -> metrics)",
+      "entrypoint/prosody/start-prosody.ts imports renewal/renewal.js: up the flow (certificates -> config -> storage -> prosody -> turn -> renewal -> metrics)",
+      "entrypoint/config/lua.ts imports prosody/verify-listeners.js: up the flow (certificates -> config -> storage -> prosody -> turn -> renewal -> metrics)",
     ]);
   });
 
@@ -125,8 +125,8 @@ describe("import direction", () => {
       ["services/muc.ts", `import { log } from "../log.js";\n`],
     ]);
     expect(importProblems(files)).toEqual([
-      "entrypoint/services/ has no place in the flow: add it to FLOW (certificates -> config -> prosody -> turn -> renewal -> metrics)",
-      "entrypoint/settings.ts imports prosody/listeners.js: a top-level module comes before every folder (certificates -> config -> prosody -> turn -> renewal -> metrics)",
+      "entrypoint/services/ has no place in the flow: add it to FLOW (certificates -> config -> storage -> prosody -> turn -> renewal -> metrics)",
+      "entrypoint/settings.ts imports prosody/listeners.js: a top-level module comes before every folder (certificates -> config -> storage -> prosody -> turn -> renewal -> metrics)",
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from "./errors.js";
+import { ConfigError, UnavailableError } from "./errors.js";
 import { guardSignals } from "./signal-guard.js";
 import { log, setLogLevel, step } from "./log.js";
 import { PATHS } from "./paths.js";
@@ -24,6 +24,9 @@ import { serviceWarnings } from "./config/services/service-warnings.js";
 import { startBuiltinTurn } from "./turn/builtin-turn.js";
 import { turnSecret } from "./turn/turn-secret.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
+import { describeSql, sqlConnection } from "./config/storage-config.js";
+import { waitForDatabase } from "./storage/wait-for-database.js";
+import { migrateToSql, warnIfMigratedAway } from "./storage/migrate-storage.js";
 
 function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>, secret: string | undefined) {
   return renderConfig({ settings, ipv6, certificates: new Map([...served].map(([name, cert]) => [name, cert.files])), turnSecret: secret });
@@ -54,6 +57,15 @@ async function main(): Promise<number> {
   await step("check your conf.d", () => checkUserConfig(PATHS.userConfigDir, prosodyReader(certsGid)), (files) => files);
   await step("prepare data volume", () => prepareDataDir(), (summary) => summary);
   await step("certs group", () => syncCertsGroup(certsGid), (summary) => summary);
+  const sql = sqlConnection(settings);
+  const database = sql
+    ? await step(
+        "wait for the database",
+        () => waitForDatabase(sql, { waitMs: settings.dbWait }),
+        (state) => `${describeSql(sql)} answers, ${state.rows} rows in Prosody's tables`,
+        { timeoutMs: settings.dbWait + 30_000 },
+      )
+    : undefined;
 
   const resolution = await step(
     "grant key access",
@@ -67,6 +79,12 @@ async function main(): Promise<number> {
 
   const turn = settings.turn === "off" ? undefined : await step("TURN secret", () => turnSecret(settings)!, (t) => t.source);
   await step("write Prosody config", () => writeConfig(configFor(settings, ipv6, resolution.served, turn?.secret)));
+  if (sql && database) {
+    // No time limit of its own: a big archive takes as long as it takes, and it runs once.
+    await step("migrate files to SQL", () => migrateToSql({ sql, state: database }), (summary) => summary, { timeoutMs: 24 * 3_600_000 });
+  } else {
+    warnIfMigratedAway();
+  }
   await step("create first-run accounts", () => createFirstRunAccounts(listedAccounts(settings)), (summary) => summary);
   if (settings.certificateRequestDir !== "") {
     await step("tell certbot the names", () => writeCertificateRequest(settings.certificateRequestDir, names), (path) => `${names.join(", ")} in ${path}`);
@@ -151,6 +169,11 @@ async function fail(error: unknown): Promise<never> {
   if (error instanceof ConfigError) {
     for (const problem of error.problems) log("error", problem);
     log("error", `not starting Prosody: fix the setting${error.problems.length > 1 ? "s" : ""} above (exit ${error.exitCode})`);
+    process.exit(error.exitCode);
+  }
+  if (error instanceof UnavailableError) {
+    log("error", error.message);
+    log("error", `not starting Prosody (exit ${error.exitCode})`);
     process.exit(error.exitCode);
   }
   log("error", `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

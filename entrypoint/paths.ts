@@ -9,6 +9,10 @@ export const PATHS = {
   selfSignedDir: "/var/lib/prosody/self-signed",
   /** The first-run accounts already created or found: each is created at most once. */
   firstRunAccounts: "/var/lib/prosody/first-run-accounts",
+  /** XMPP_STORAGE=sqlite: the database, in the data volume. */
+  sqliteDatabase: "/var/lib/prosody/prosody.sqlite",
+  /** The migration from the volume's files to SQL, once done (or under way: `.pending`). */
+  storageMigrated: "/var/lib/prosody/storage-migrated",
 } as const;
 
 /** The account Prosody runs as; fixed in the Dockerfile so volume ownership is stable. */

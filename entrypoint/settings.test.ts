@@ -54,6 +54,14 @@ describe("loadSettings", () => {
       turnTlsPort: 5349,
       metrics: "off",
       metricsAllow: [],
+      storage: "internal",
+      dbHost: "",
+      dbPort: 5432,
+      dbName: "prosody",
+      dbUser: "prosody",
+      dbPassword: "",
+      dbTls: "prefer",
+      dbWait: 60_000,
     });
   });
 

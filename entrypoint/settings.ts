@@ -34,9 +34,13 @@ interface Earlier {
   uploadSubdomain?: string;
   turn?: TurnMode;
   proxy65Port?: number;
+  storage?: StorageKind;
 }
 
 export type TurnMode = "builtin" | "external" | "off";
+export type StorageKind = "internal" | "sqlite" | "postgres";
+/** libpq's sslmode values offered: the ones that make sense for a server's own database. */
+export type DatabaseTls = "disable" | "prefer" | "require" | "verify-full";
 
 function define<T>(definition: SettingDefinition<T>): SettingDefinition<T> {
   return definition;
@@ -425,6 +429,29 @@ function parseProxies(raw: string): string[] {
     }
   }
   return [...new Set(proxies)];
+}
+
+/** A PostgreSQL setting that means nothing with another XMPP_STORAGE: set anyway, it is a mistake. */
+function postgresOnly<T>(parse: (raw: string) => T, required: boolean) {
+  return (raw: string, settings: Earlier): T | "" => {
+    if (settings.storage !== "postgres") {
+      if (raw.trim() !== "") throw new InvalidValue(`it is only used with XMPP_STORAGE=postgres (XMPP_STORAGE is ${settings.storage ?? "invalid"})`);
+      return "";
+    }
+    if (raw.trim() === "" && required) throw new InvalidValue("it is required with XMPP_STORAGE=postgres");
+    return parse(raw);
+  };
+}
+
+/** Database, role names: what needs no quoting anywhere (Lua, libpq's conninfo, SQL). */
+function parseSqlName(raw: string): string {
+  const value = raw.trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(value)) throw new InvalidValue(`"${raw}" is not a name of letters, digits, _, $ or - (at most 63, not starting with a digit)`);
+  return value;
+}
+
+function parseDatabasePassword(raw: string): string {
+  return checkPassword(raw);
 }
 
 /** Every setting the image reads, in README order. The single source of truth. */
@@ -823,6 +850,74 @@ export const SETTINGS = {
     description: "Who may scrape `XMPP_METRICS`; others get 403. Empty: anyone who can reach its address.",
     example: "10.0.0.0/8,127.0.0.1",
     parse: parseCidrList,
+  }),
+  storage: define({
+    env: "XMPP_STORAGE",
+    default: "internal",
+    accepted: "internal, sqlite or postgres",
+    description:
+      "Where accounts, rosters, archives and all other data are kept. `internal`: Prosody's files in the data volume. `sqlite`: one SQLite file in the data volume (`/var/lib/prosody/prosody.sqlite`). `postgres`: the PostgreSQL database `XMPP_DB_*` name, waited for at start. Switching an existing volume from `internal` migrates its data once (see Storage).",
+    example: "postgres",
+    parse: parseEnum<StorageKind>(["internal", "sqlite", "postgres"]),
+  }),
+  dbHost: define({
+    env: "XMPP_DB_HOST",
+    default: "",
+    accepted: "a host name or IP address (required with XMPP_STORAGE=postgres), or empty",
+    description: "The PostgreSQL server.",
+    example: "postgres",
+    parse: postgresOnly(parseHostOrIp, true),
+  }),
+  dbPort: define({
+    env: "XMPP_DB_PORT",
+    default: "5432",
+    accepted: "a port number from 1 to 65535",
+    description: "The PostgreSQL server's port.",
+    example: "5433",
+    parse: parseAnyPort,
+  }),
+  dbName: define({
+    env: "XMPP_DB_NAME",
+    default: "prosody",
+    accepted: "a name of letters, digits, _, $ or - (at most 63, not starting with a digit)",
+    description: "The PostgreSQL database; it must exist. Prosody creates its tables in it, and upgrades them.",
+    example: "xmpp",
+    parse: parseSqlName,
+  }),
+  dbUser: define({
+    env: "XMPP_DB_USER",
+    default: "prosody",
+    accepted: "a name of letters, digits, _, $ or - (at most 63, not starting with a digit)",
+    description: "The PostgreSQL role Prosody logs in as; it needs to create tables in `XMPP_DB_NAME`.",
+    example: "xmpp",
+    parse: parseSqlName,
+  }),
+  dbPassword: define({
+    env: "XMPP_DB_PASSWORD",
+    default: "",
+    secret: true,
+    accepted: "the role's password (no line breaks), or empty; only with XMPP_STORAGE=postgres",
+    description: "The PostgreSQL role's password. Best given as a secret file: `XMPP_DB_PASSWORD_FILE=/run/secrets/db-password`.",
+    example: "correct-horse-battery-staple",
+    parse: postgresOnly(parseDatabasePassword, false),
+  }),
+  dbTls: define({
+    env: "XMPP_DB_TLS",
+    default: "prefer",
+    accepted: "disable, prefer, require or verify-full",
+    description:
+      "TLS to PostgreSQL (libpq's sslmode). `prefer`: TLS when the server offers it, unverified (a database on the same private container network usually has no certificate). `require`: TLS or no connection, unverified. `verify-full`: TLS with a certificate for `XMPP_DB_HOST` from a public CA (the system's CA list). `disable`: never TLS.",
+    example: "verify-full",
+    parse: parseEnum<DatabaseTls>(["disable", "prefer", "require", "verify-full"]),
+  }),
+  dbWait: define({
+    env: "XMPP_DB_WAIT",
+    default: "60s",
+    accepted: "a duration from 10s to 24h, like 30s, 5m or 1h",
+    description:
+      "How long a start waits for PostgreSQL to accept connections (retrying after 1, 2, 4 ... up to 10 s, each try logged) before it gives up with exit 69. A wrong password or a missing database fails at once (exit 78).",
+    example: "5m",
+    parse: parseDuration,
   }),
 } as const;
 

@@ -12,6 +12,7 @@ import { calls } from "./services/calls.js";
 import { invitePages } from "./services/invite-pages.js";
 import { webClient } from "./services/web-client.js";
 import { metrics } from "./services/metrics.js";
+import { storage } from "./storage-config.js";
 
 export interface ConfigInput {
   settings: Settings;
@@ -98,7 +99,7 @@ export function renderConfig({ settings, ipv6, certificates, turnSecret }: Confi
     global.push(["s2s_ports", []]);
     appended.push(["modules_disabled", ["s2s", "dialback"]]);
   }
-  const fragments: ServiceFragment[] = [...SERVICES.map((service) => service(settings)), calls(settings, turnSecret)];
+  const fragments: ServiceFragment[] = [...SERVICES.map((service) => service(settings)), calls(settings, turnSecret), storage(settings)];
   for (const fragment of fragments) global.push(...(fragment.global ?? []));
   const hostModules = fragments.flatMap((f) => f.hostModules ?? []);
   const globalModules = fragments.flatMap((f) => f.globalModules ?? []);

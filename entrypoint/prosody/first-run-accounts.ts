@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
 import { chownSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { log } from "../log.js";
+import { runAsProsody } from "../run-as-prosody.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import type { FirstRunAccount, Settings } from "../settings.js";
 
@@ -90,19 +90,7 @@ function lastLines(text: string): string {
   return text.trim().split("\n").slice(-3).join(" / ") || "no output";
 }
 
-/** prosodyctl as the prosody user, passwords on standard input (a command line is visible to every process). */
+/** prosodyctl as the prosody user, passwords on standard input. */
 function runAccountModule(input: string): Promise<ProsodyctlResult> {
-  const child = spawn(
-    "setpriv",
-    [`--reuid=${PROSODY_USER.uid}`, `--regid=${PROSODY_USER.gid}`, "--clear-groups", "--reset-env", "--", "prosodyctl", "--config", PATHS.prosodyConfig, "mod_appliance_accounts"],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ exitCode: code ?? 1, output }));
-  });
+  return runAsProsody(["prosodyctl", "--config", PATHS.prosodyConfig, "mod_appliance_accounts"], input);
 }

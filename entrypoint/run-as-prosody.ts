@@ -1,0 +1,34 @@
+import { spawn } from "node:child_process";
+import { PROSODY_USER } from "./paths.js";
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  /** stdout and stderr as they came. */
+  output: string;
+}
+
+/**
+ * Runs a command as the prosody user with no other group and a clean environment, secrets on
+ * standard input (a command line is visible to every process), and collects what it prints.
+ */
+export function runAsProsody(command: readonly string[], input = ""): Promise<CommandResult> {
+  const child = spawn(
+    "setpriv",
+    [`--reuid=${PROSODY_USER.uid}`, `--regid=${PROSODY_USER.gid}`, "--clear-groups", "--reset-env", "--", ...command],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+    output += chunk.toString("utf8");
+  });
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stdin.on("error", () => undefined); // a command that exits without reading its input
+  child.stdin.end(input);
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ exitCode: code ?? 1, stdout, output }));
+  });
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# First start: a cluster with scram-sha-256 for every TCP client and the role and database asked
+# for. Every start: postgres in the foreground on all addresses (the container's network only),
+# with the arguments given (e.g. `-c fsync=off` where durability does not matter).
+set -eu
+: "${POSTGRES_USER:=postgres}" "${POSTGRES_DB:=$POSTGRES_USER}" "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  initdb --username=postgres --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
+  pg_ctl --wait --silent --options="-c listen_addresses=''" start
+  psql --quiet --username=postgres --set=ON_ERROR_STOP=1 --set=user="$POSTGRES_USER" --set=password="$POSTGRES_PASSWORD" --set=db="$POSTGRES_DB" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'user', :'password') WHERE :'user' <> 'postgres' \gexec
+SELECT format('ALTER ROLE postgres PASSWORD %L', :'password') WHERE :'user' = 'postgres' \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') WHERE :'db' <> 'postgres' \gexec
+SQL
+  pg_ctl --wait --silent stop
+fi
+exec postgres -c listen_addresses='*' "$@"
