@@ -32,10 +32,10 @@ const FAILURES: Array<{ pattern: RegExp; reason: string; transient: boolean }> =
   { pattern: /password authentication failed|no password supplied|authentication failed/i, reason: "authentication failed (user or password wrong)", transient: false },
   { pattern: /database "[^"]*" does not exist/i, reason: "no such database", transient: false },
   { pattern: /role "[^"]*" does not exist/i, reason: "no such user (role)", transient: false },
-  { pattern: /SSL|certificate/i, reason: "TLS failed (see XMPP_DB_TLS)", transient: false },
-  { pattern: /connection refused/i, reason: "connection refused", transient: true },
-  { pattern: /could not translate host name|name or service not known|temporary failure in name resolution/i, reason: "host name not found", transient: true },
-  { pattern: /timeout|timed out/i, reason: "timed out", transient: true },
+  { pattern: /SSL|TLS|certificate|no encryption/i, reason: "TLS failed (see XMPP_DB_TLS)", transient: false },
+  { pattern: /connection refused|ECONNREFUSED/i, reason: "connection refused", transient: true },
+  { pattern: /could not translate host name|name or service not known|temporary failure in name resolution|ENOTFOUND|EAI_AGAIN/i, reason: "host name not found", transient: true },
+  { pattern: /timeout|timed out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i, reason: "timed out", transient: true },
   { pattern: /starting up|shutting down|in recovery|too many clients/i, reason: "not accepting connections yet", transient: true },
   { pattern: /unable to open database file|readonly database|disk I\/O/i, reason: "cannot open the database file", transient: false },
 ];
@@ -43,6 +43,53 @@ const FAILURES: Array<{ pattern: RegExp; reason: string; transient: boolean }> =
 export function classifyFailure(detail: string): ConnectionFailure {
   const known = FAILURES.find(({ pattern }) => pattern.test(detail));
   return known ? { reason: known.reason, detail, transient: known.transient } : { reason: "connection failed", detail, transient: true };
+}
+
+/**
+ * node-postgres, loaded on first use. At load it probes for Cloudflare Workers through
+ * `navigator.userAgent`, else by touching `Response`, which loads undici and its WebAssembly:
+ * the entrypoint runs without (--jitless), so the probe gets a navigator to read while it loads.
+ */
+async function loadPg(): Promise<(typeof import("pg"))["default"]> {
+  const global = globalThis as { navigator?: unknown };
+  const lent = global.navigator === undefined;
+  if (lent) Object.defineProperty(global, "navigator", { value: { userAgent: "Node.js" }, configurable: true, writable: true });
+  try {
+    return (await import("pg")).default;
+  } finally {
+    if (lent) delete global.navigator;
+  }
+}
+
+/**
+ * LuaDBI (Debian's 0.7.4) replaces libpq's reason for a failed connection with "no connection
+ * to the server", whatever it was. The same login made from here says why: refused, not in
+ * DNS, the password, the database, TLS.
+ */
+async function explainPostgresFailure(sql: SqlConnection, dbiDetail: string): Promise<string> {
+  const pg = await loadPg();
+  const sslmode = /sslmode=(\S+)/.exec(sql.database)?.[1] ?? "prefer";
+  // prefer: libpq falls back to plain TCP; the reason a login fails is the same either way.
+  const ssl = sslmode === "require" ? { rejectUnauthorized: false } : sslmode === "verify-full" ? { rejectUnauthorized: true, servername: sql.host } : false;
+  const client = new pg.Client({
+    host: sql.host,
+    port: sql.port,
+    user: sql.username,
+    password: sql.password,
+    database: /dbname=(\S+)/.exec(sql.database)?.[1] ?? sql.database,
+    ssl,
+    connectionTimeoutMillis: 5_000,
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return `${dbiDetail} (yet the same login from the entrypoint works: see the database server's log)`;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string };
+    return code && !message.includes(code) ? `${message} (${code})` : message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 export type ProbeRunner = (args: readonly string[], connection: string) => Promise<CommandResult>;
@@ -54,18 +101,23 @@ function connectionText(sql: SqlConnection): string {
   return luaValue(sql as unknown as { [key: string]: LuaValue });
 }
 
-async function probe(sql: SqlConnection, args: readonly string[], run: ProbeRunner): Promise<string[]> {
+export type FailureExplainer = (sql: SqlConnection, dbiDetail: string) => Promise<string>;
+
+async function probe(sql: SqlConnection, args: readonly string[], run: ProbeRunner, explain: FailureExplainer = explainPostgresFailure): Promise<string[]> {
   const result = await run(args, connectionText(sql));
   const lines = result.stdout.split("\n").filter((line) => line !== "");
   const error = lines.find((line) => line.startsWith("error "));
-  if (error !== undefined) throw new DatabaseUnreachable(classifyFailure(error.slice("error ".length)));
+  if (error !== undefined) {
+    const detail = error.slice("error ".length);
+    throw new DatabaseUnreachable(classifyFailure(sql.driver === "PostgreSQL" ? await explain(sql, detail) : detail));
+  }
   if (result.exitCode !== 0) throw new Error(`${STORAGE_PROBE} ${args[0]} exited with status ${result.exitCode}: ${result.output.trim().split("\n").slice(-3).join(" / ")}`);
   return lines;
 }
 
 /** Connects as Prosody will and reads what the database holds. Throws DatabaseUnreachable. */
-export async function databaseState(sql: SqlConnection, run: ProbeRunner = runProbe): Promise<DatabaseState> {
-  const lines = await probe(sql, ["check"], run);
+export async function databaseState(sql: SqlConnection, run: ProbeRunner = runProbe, explain?: FailureExplainer): Promise<DatabaseState> {
+  const lines = await probe(sql, ["check"], run, explain);
   const rows = Number(/^rows (\d+)$/m.exec(lines.join("\n"))?.[1] ?? Number.NaN);
   if (!Number.isInteger(rows)) throw new Error(`${STORAGE_PROBE} check printed no row count: ${lines.join(" / ")}`);
   const migrations = lines.flatMap((line) => {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # First start: a cluster with scram-sha-256 for every TCP client and the role and database asked
-# for. Every start: postgres in the foreground on all addresses (the container's network only),
-# with the arguments given (e.g. `-c fsync=off` where durability does not matter).
+# for. Then postgres on all addresses (the container's network only), with the arguments given
+# (e.g. `-c fsync=off` where durability does not matter), supervised: while /tmp/down exists it
+# is not restarted, so a test takes the server down (`touch /tmp/down; pg_ctl stop`) and brings
+# it back (`rm /tmp/down`) with the container, its address and its name kept.
 set -eu
 : "${POSTGRES_USER:=postgres}" "${POSTGRES_DB:=$POSTGRES_USER}" "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -15,4 +17,12 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') WHERE :'db' <> 'pos
 SQL
   pg_ctl --wait --silent stop
 fi
-exec postgres -c listen_addresses='*' "$@"
+pid=""
+trap 'touch /tmp/down; [ -z "$pid" ] || { kill -INT "$pid"; wait "$pid"; }; exit 0' INT TERM
+while :; do
+  if [ -e /tmp/down ]; then sleep 0.2; continue; fi
+  postgres -c listen_addresses='*' "$@" &
+  pid=$!
+  wait "$pid" || true
+  pid=""
+done
