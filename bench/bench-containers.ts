@@ -6,7 +6,8 @@ import { docker } from "../test-support/docker-engine.js";
 import { freeLoopbackPort } from "../test-support/free-loopback-port.js";
 import { BENCH_IMAGE, BENCH_LABEL, dockerCli } from "./bench-docker.js";
 
-export type Variant = "appliance" | "baseline";
+/** `postgres`: the appliance with XMPP_STORAGE=postgres, beside the appliance with its files. */
+export type Variant = "appliance" | "baseline" | "postgres";
 
 export const BENCH_DOMAIN = "example.org";
 const BASELINE_CONFIG_HOST_PATH = fileURLToPath(new URL("./baseline/prosody.cfg.lua", import.meta.url));
@@ -34,6 +35,8 @@ export interface ContainerPlan {
   image?: string;
   /** Settings added to the appliance's XMPP_DOMAINS (e.g. every service off). */
   env?: Record<string, string>;
+  /** A docker network to join (the PostgreSQL variant's). */
+  network?: string;
 }
 
 let counter = 0;
@@ -41,7 +44,7 @@ let counter = 0;
 export async function planContainer(
   variant: Variant,
   mounts: { certsDir?: string; dataDir: string },
-  { c2sPorts = 1, image, env }: { c2sPorts?: number; image?: string; env?: Record<string, string> } = {},
+  { c2sPorts = 1, image, env, network }: { c2sPorts?: number; image?: string; env?: Record<string, string>; network?: string } = {},
 ): Promise<ContainerPlan> {
   const c2s: number[] = [];
   for (let index = 0; index < c2sPorts; index++) c2s.push(await freeLoopbackPort());
@@ -52,6 +55,7 @@ export async function planContainer(
     ports: { c2s, directTls: await freeLoopbackPort() },
     ...(image ? { image } : {}),
     ...(env ? { env } : {}),
+    ...(network ? { network } : {}),
   };
 }
 
@@ -62,12 +66,13 @@ export function dockerRunArgs(plan: ContainerPlan, image = plan.image ?? BENCH_I
     "--name", plan.name,
     "--label", `${BENCH_LABEL}=1`,
     "--ulimit", `nofile=${NOFILE}:${NOFILE}`,
+    ...(plan.network ? ["--network", plan.network] : []),
     ...(plan.certsDir ? ["-v", `${plan.certsDir}:/etc/letsencrypt:ro`] : []),
     "-v", `${plan.dataDir}:/var/lib/prosody`,
     ...plan.ports.c2s.flatMap((port) => ["-p", `127.0.0.1:${port}:${LISTENERS.c2s}`]),
     "-p", `127.0.0.1:${plan.ports.directTls}:${LISTENERS.c2sDirectTls}`,
   ];
-  if (plan.variant === "appliance") {
+  if (plan.variant !== "baseline") {
     return [
       ...common,
       "-e", `XMPP_DOMAINS=${BENCH_DOMAIN}`,

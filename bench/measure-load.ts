@@ -17,8 +17,10 @@ import { errorCounts, meanOfSample, totalCount } from "./tsung-log.js";
 import { startTsung, type TsungRun } from "./tsung-process.js";
 import { steadyRate } from "./steady-rate.js";
 import { waitForVerifiedTls } from "./xmpp-probes.js";
+import { startBenchPostgres, type BenchPostgres } from "./bench-postgres.js";
 
-const VARIANTS: readonly Variant[] = ["appliance", "baseline"];
+/** postgres: the appliance keeping its data in PostgreSQL, measured beside the appliance with files. */
+const VARIANTS: readonly Variant[] = ["appliance", "baseline", "postgres"];
 /** docker-proxy inherits dockerd's open-file limit (20,000 here) and needs two per connection. */
 const SESSIONS_PER_PUBLISHED_PORT = 4_000;
 const ANSWER_TIMEOUT_MS = 30_000;
@@ -67,32 +69,42 @@ export async function measureLoad(
 ): Promise<LoadOutcome> {
   const workDir = mkdtempSync(join(tmpdir(), "bench-tsung-"));
   const results = new Map<Variant, VariantLoad>(VARIANTS.map((variant) => [variant, { logins: [], messages: [], steps: [] }]));
+  const postgres = await startBenchPostgres();
+  const setup = { certificates, postgres };
   try {
-    await loginsAndMessages(profile, certificates, tsungAvailable, workDir, results, finishBy, progress);
+    await loginsAndMessages(profile, setup, tsungAvailable, workDir, results, finishBy, progress);
     if (tsungAvailable) {
-      // Both variants step in turn; each may use half of what is left.
+      // The variants step in turn; each may use an equal share of what is left.
       for (const [index, variant] of VARIANTS.entries()) {
         const share = (finishBy - Date.now()) / (VARIANTS.length - index);
-        await heldSessions(variant, profile, certificates, workDir, results.get(variant)!, Date.now() + share, progress);
+        await heldSessions(variant, profile, setup, workDir, results.get(variant)!, Date.now() + share, progress);
       }
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+    await postgres.dispose();
   }
   return { sections: loadSections(results, profile), notes: loadNotes(results, profile, tsungAvailable) };
+}
+
+interface LoadSetup {
+  certificates: CertificateFixture;
+  postgres: BenchPostgres;
 }
 
 async function startReady(
   variant: Variant,
   accounts: { load?: number; clients?: number },
   c2sPorts: number,
-  certificates: CertificateFixture,
+  { certificates, postgres }: LoadSetup,
 ): Promise<{ container: BenchContainer; data: DataDirectory }> {
   const data = createDataDirectory(BENCH_DOMAIN, accounts);
-  const plan = await planContainer(variant, { certsDir: certificates.tree.root, dataDir: data.path }, { c2sPorts });
+  // The accounts are written as files; the PostgreSQL variant migrates them at its start.
+  const storage = variant === "postgres" ? { env: await postgres.freshDatabase(), network: postgres.network } : {};
+  const plan = await planContainer(variant, { certsDir: certificates.tree.root, dataDir: data.path }, { c2sPorts, ...storage });
   const container = await runContainer(plan);
   try {
-    await waitForVerifiedTls(plan.ports.directTls, certificates.caPem, 60_000);
+    await waitForVerifiedTls(plan.ports.directTls, certificates.caPem, variant === "postgres" ? 600_000 : 60_000);
   } catch (error) {
     await container.remove();
     data.dispose();
@@ -103,7 +115,7 @@ async function startReady(
 
 async function loginsAndMessages(
   profile: BenchProfile,
-  certificates: CertificateFixture,
+  setup: LoadSetup,
   tsungAvailable: boolean,
   workDir: string,
   results: Map<Variant, VariantLoad>,
@@ -115,7 +127,7 @@ async function loginsAndMessages(
   const accounts = { load: Math.max(profile.loginsPerRun, profile.messagePairs * 2) };
   const running = new Map<Variant, { container: BenchContainer; data: DataDirectory }>();
   try {
-    for (const variant of VARIANTS) running.set(variant, await startReady(variant, accounts, 1, certificates));
+    for (const variant of VARIANTS) running.set(variant, await startReady(variant, accounts, 1, setup));
     const csvPath = join(workDir, "logins.csv");
     writeFileSync(csvPath, accountsCsv(1, profile.loginsPerRun));
 
@@ -133,7 +145,7 @@ async function loginsAndMessages(
         const { container } = running.get(variant)!;
         const messages = await measureMessagePairs({
           port: container.plan.ports.c2s[0]!,
-          caPem: certificates.caPem,
+          caPem: setup.certificates.caPem,
           pairs: profile.messagePairs,
           window: profile.messageWindow,
           seconds: profile.messageSeconds,
@@ -192,7 +204,7 @@ async function loginRate(
 async function heldSessions(
   variant: Variant,
   profile: BenchProfile,
-  certificates: CertificateFixture,
+  setup: LoadSetup,
   workDir: string,
   result: VariantLoad,
   finishBy: number,
@@ -200,7 +212,7 @@ async function heldSessions(
 ): Promise<void> {
   const most = Math.max(...profile.sessionSteps);
   const ports = Math.max(1, Math.ceil(most / SESSIONS_PER_PUBLISHED_PORT));
-  const { container, data } = await startReady(variant, { load: most }, ports, certificates);
+  const { container, data } = await startReady(variant, { load: most }, ports, setup);
   const tsungs: TsungRun[] = [];
   try {
     await sleep(profile.settleMs);
@@ -296,6 +308,7 @@ function loadSections(results: Map<Variant, VariantLoad>, profile: BenchProfile)
   };
   const one = (value: number | undefined) => (value === undefined ? undefined : summarize([value]));
   const top = (load: VariantLoad) => load.steps.at(-1);
+  const postgres = results.get("postgres")!;
   return [
     {
       title: "5. XMPP load (127.0.0.1, STARTTLS on 5222)",
@@ -337,6 +350,32 @@ function loadSections(results: Map<Variant, VariantLoad>, profile: BenchProfile)
           metric: "… whole container memory per session (KiB, RSS growth / sessions)",
           appliance: one(perSession(appliance, (sample) => sample.containerRssKb)),
           baseline: one(perSession(baseline, (sample) => sample.containerRssKb)),
+        },
+      ],
+    },
+    {
+      title: "5b. PostgreSQL storage (XMPP_STORAGE=postgres, in the Appliance columns) beside file storage (the appliance with its files, in the Baseline columns)",
+      rows: [
+        {
+          metric: `logins per second (tsung; ${profile.loginsPerRun} per run, offered ${profile.loginArrivalPerSecond}/s)`,
+          appliance: summarize(postgres.logins.map((run) => run.perSecond)),
+          baseline: summarize(appliance.logins.map((run) => run.perSecond)),
+        },
+        {
+          metric: `messages per second between connected pairs (${profile.messagePairs} pairs, every message archived)`,
+          appliance: summarize(postgres.messages.map((run) => run.perSecond)),
+          baseline: summarize(appliance.messages.map((run) => run.perSecond)),
+        },
+        {
+          metric: "most concurrent authenticated sessions held",
+          appliance: one(maxHeld(postgres)),
+          baseline: one(maxHeld(appliance)),
+          digits: 0,
+        },
+        {
+          metric: "… Prosody memory per session (KiB, RSS growth / sessions)",
+          appliance: one(perSession(postgres, (sample) => sample.prosodyRssKb)),
+          baseline: one(perSession(appliance, (sample) => sample.prosodyRssKb)),
         },
       ],
     },

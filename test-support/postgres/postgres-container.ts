@@ -13,6 +13,8 @@ export interface PostgresOptions {
   database?: string;
   /** Durability off by default: tests need speed, not crash safety. The bench passes []. */
   args?: string[];
+  /** Labels that let leftovers be swept: the tests' by default. */
+  labels?: Record<string, string>;
 }
 
 export interface PostgresContainer extends AsyncDisposable {
@@ -32,13 +34,13 @@ let counter = 0;
 
 /** A PostgreSQL server on a test network, with no published port, ready for connections. */
 export async function startPostgres(options: PostgresOptions): Promise<PostgresContainer> {
-  const { network, alias, user = "prosody", password, database = user, args = ["-c", "fsync=off", "-c", "synchronous_commit=off"] } = options;
+  const { network, alias, user = "prosody", password, database = user, args = ["-c", "fsync=off", "-c", "synchronous_commit=off"], labels = TEST_LABELS } = options;
   const container = await docker.createContainer({
     name: `appliance-test-postgres-${process.pid}-${++counter}-${Date.now().toString(36)}`,
     Image: await postgresImage(),
     Cmd: args,
     Env: [`POSTGRES_USER=${user}`, `POSTGRES_PASSWORD=${password}`, `POSTGRES_DB=${database}`],
-    Labels: TEST_LABELS,
+    Labels: labels,
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [alias] } } },
   });
   const psql = async (sql: string, db = database) => {
