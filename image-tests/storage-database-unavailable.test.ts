@@ -7,7 +7,7 @@ describe("a PostgreSQL database that is not there, or says no, at start", () => 
   let fixture: StorageFixture;
   beforeAll(async () => {
     fixture = await storageFixture();
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await fixture?.[Symbol.asyncDispose]();
   });
@@ -22,7 +22,7 @@ describe("a PostgreSQL database that is not there, or says no, at start", () => 
     expect(logs).toContain(`appliance warn  ${fixture.where()}: connection refused (connect ECONNREFUSED ${fixture.postgres.address}:5432); trying again in 1 s (try 1, giving up 60 s from now)`);
     expect(logs).toContain("trying again in 2 s (try 2, giving up");
     expect(logs).toMatch(new RegExp(`wait for the database: ${fixture.where().replaceAll(".", "\\.")} answers, \\d+ rows in Prosody's tables`));
-  }, 60_000);
+  }, 180_000);
 
   it("should give up after XMPP_DB_WAIT with exit 69, naming host and reason; and refuse a wrong password or database at once with exit 78", async () => {
     const [nobody, password, database] = await Promise.all([
@@ -54,5 +54,5 @@ describe("a PostgreSQL database that is not there, or says no, at start", () => 
     const databaseLogs = await database.logs();
     expect(databaseExit, databaseLogs).toBe(78);
     expect(databaseLogs).toContain(`appliance error ${fixture.where("missing")} refused the connection: no such database (database "missing" does not exist (3D000)). Check XMPP_DB_NAME`);
-  }, 60_000);
+  }, 180_000);
 });

@@ -10,6 +10,8 @@ export const DOMAIN = "example.org";
 export const DB_PASSWORD = "db pass phrase";
 export const ACCOUNTS = { alice: "pw-alice", bob: "pw-bob" } as const;
 export const OFFLINE_BODY = "kept for bob while he was away";
+/** XMPP_ACCOUNTS for alice and bob. */
+export const ACCOUNTS_SETTING = Object.entries(ACCOUNTS).map(([user, pw]) => `${user}@${DOMAIN} ${pw}`).join("\n");
 
 /** A test network with PostgreSQL on it, and certificates for example.org. */
 export interface StorageFixture extends AsyncDisposable {
@@ -52,6 +54,8 @@ export async function storageFixture(): Promise<StorageFixture> {
         env: { XMPP_DOMAINS: DOMAIN, XMPP_TURN: "off", ...options.env },
         binds: [le.bind, ...(options.binds ?? [])],
         network: { name: network.id, aliases: [DOMAIN] },
+        // A start with SQL waits for the database and may migrate first: slow on a busy machine.
+        readyTimeoutMs: options.readyTimeoutMs ?? 150_000,
       }),
     login: (appliance, user) =>
       connectClient({ port: appliance.port(5222), mode: "starttls", domain: DOMAIN, username: user, password: ACCOUNTS[user], caPem: le.ca.root.certPem }),
@@ -67,7 +71,7 @@ export async function storageFixture(): Promise<StorageFixture> {
  */
 export async function seedInternalVolume(fixture: StorageFixture, volume: string): Promise<void> {
   await createTestVolume(volume);
-  await using server = await fixture.appliance({ dataVolume: volume, env: { XMPP_ACCOUNTS: Object.entries(ACCOUNTS).map(([user, pw]) => `${user}@${DOMAIN} ${pw}`).join("\n") } });
+  await using server = await fixture.appliance({ dataVolume: volume, env: { XMPP_ACCOUNTS: ACCOUNTS_SETTING } });
   await using alice = await fixture.login(server, "alice");
   await alice.setRosterItem(`bob@${DOMAIN}`, "Bob");
   await alice.send(`bob@${DOMAIN}`, OFFLINE_BODY);

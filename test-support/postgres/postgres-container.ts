@@ -48,8 +48,9 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresC
     if (result.exitCode !== 0) throw new Error(`psql ${JSON.stringify(sql)} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
     return result.stdout.trim();
   };
+  // initdb and the first start take seconds on a quiet machine, a minute or more on a busy one.
   const ready = () =>
-    waitFor("PostgreSQL to accept connections over TCP", async () => (await execIn(container, ["pg_isready", "--quiet", "--host=127.0.0.1"])).exitCode === 0, { timeoutMs: 60_000, intervalMs: 200 });
+    waitFor("PostgreSQL to accept connections over TCP", async () => (await execIn(container, ["pg_isready", "--quiet", "--host=127.0.0.1"])).exitCode === 0, { timeoutMs: 180_000, intervalMs: 500 });
   const dispose = async () => {
     await container.remove({ force: true, v: true }).catch(() => undefined);
   };
