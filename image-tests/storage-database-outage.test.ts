@@ -9,7 +9,7 @@ describe("PostgreSQL going away while the server runs", () => {
   beforeAll(async () => {
     fixture = await storageFixture();
     server = await fixture.appliance({ env: { ...fixture.postgresEnv(), XMPP_ACCOUNTS: ACCOUNTS_SETTING } });
-  }, 240_000);
+  }, 400_000);
   afterAll(async () => {
     await server?.dispose();
     await fixture?.[Symbol.asyncDispose]();
@@ -34,5 +34,5 @@ describe("PostgreSQL going away while the server runs", () => {
     await alice.setRosterItem(`carol@${DOMAIN}`, "Carol");
     expect(await alice.roster()).toEqual(new Map([[`bob@${DOMAIN}`, "Bob"], [`carol@${DOMAIN}`, "Carol"]]));
     expect((await server.exec(["appliance-healthcheck"])).exitCode).toBe(0);
-  }, 180_000);
+  }, 300_000);
 });

@@ -19,7 +19,7 @@ describe("switching a volume from file storage to SQL", () => {
   beforeAll(async () => {
     fixture = await storageFixture();
     await seedInternalVolume(fixture, seeded);
-  }, 240_000);
+  }, 400_000);
 
   afterAll(async () => {
     await fixture?.[Symbol.asyncDispose]();
@@ -48,7 +48,7 @@ describe("switching a volume from file storage to SQL", () => {
     expect(logs).toContain("migrate files to SQL: done before (/var/lib/prosody/storage-migrated)");
     expect(logs).not.toContain("migrated example.org");
     await expectSeededData(fixture, again);
-  }, 240_000);
+  }, 400_000);
 
   it("should move the same data into SQLite in the volume", async () => {
     const volume = await copyOfSeeded("to-sqlite");
@@ -59,7 +59,7 @@ describe("switching a volume from file storage to SQL", () => {
     await expectSeededData(fixture, server);
     const stat = await server.exec(["stat", "-c", "%U %a", "/var/lib/prosody/prosody.sqlite"]);
     expect(stat.stdout.trim()).toBe("prosody 640");
-  }, 180_000);
+  }, 300_000);
 
   it("should refuse to migrate into a database that holds data it did not migrate", async () => {
     const volume = await copyOfSeeded("refused");
@@ -73,5 +73,5 @@ describe("switching a volume from file storage to SQL", () => {
     );
     expect(logs).not.toContain("migrating Prosody's files");
     expect(await fixture.postgres.psql("SELECT count(*) FROM prosody", "taken")).toBe("1");
-  }, 180_000);
+  }, 300_000);
 });
