@@ -13,6 +13,8 @@ export interface CommandResult {
  * standard input (a command line is visible to every process), and collects what it prints.
  */
 export function runAsProsody(command: readonly string[], input = ""): Promise<CommandResult> {
+  // What it creates in the volume (the SQLite database) gets no world access, like Prosody's files.
+  process.umask(0o027);
   const child = spawn(
     "setpriv",
     [`--reuid=${PROSODY_USER.uid}`, `--regid=${PROSODY_USER.gid}`, "--clear-groups", "--reset-env", "--", ...command],

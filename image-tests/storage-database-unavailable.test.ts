@@ -19,7 +19,7 @@ describe("a PostgreSQL database that is not there, or says no, at start", () => 
     await fixture.postgres.up();
     await waitUntilReady(server);
     const logs = await server.logs();
-    expect(logs).toContain(`appliance warn  ${fixture.where()}: connection refused (connect ECONNREFUSED ${fixture.postgres.address}:5432); trying again in 1 s (try 1, giving up 60 s from now)`);
+    expect(logs).toContain(`appliance warn  ${fixture.where()}: connection refused (connect ECONNREFUSED ${fixture.postgres.address}:5432); trying again in 1 s (try 1, giving up `);
     expect(logs).toMatch(new RegExp(`wait for the database: ${fixture.where().replaceAll(".", "\\.")} answers, \\d+ rows in Prosody's tables`));
   }, 300_000);
 

@@ -40,7 +40,7 @@ describe("switching a volume from file storage to SQL", () => {
       expect((await server.exec(["cat", "/var/lib/prosody/storage-migrated"])).stdout).toContain(`to=${fixture.where()}`);
       await server.container.stop({ t: 10 });
     }
-    expect(await fixture.postgres.psql(`SELECT count(*) FROM prosody WHERE host = '${DOMAIN}' AND store = 'accounts'`)).toBe("2");
+    expect(await fixture.postgres.psql(`SELECT count(DISTINCT "user") FROM prosody WHERE host = '${DOMAIN}' AND store = 'accounts'`)).toBe("2");
     expect(await fixture.postgres.psql("SELECT count(*) FROM appliance_migration WHERE finished IS NOT NULL")).toBe("1");
 
     await using again = await fixture.appliance({ dataVolume: volume, env: fixture.postgresEnv() });
@@ -64,7 +64,7 @@ describe("switching a volume from file storage to SQL", () => {
   it("should refuse to migrate into a database that holds data it did not migrate", async () => {
     const volume = await copyOfSeeded("refused");
     await fixture.postgres.psql("CREATE DATABASE taken OWNER prosody", "postgres");
-    await fixture.postgres.psql("CREATE TABLE prosody (host TEXT); INSERT INTO prosody VALUES ('someone else''s');", "taken");
+    await fixture.postgres.psql("SET ROLE prosody; CREATE TABLE prosody (host TEXT); INSERT INTO prosody VALUES ('someone else''s');", "taken");
     await using server = await fixture.appliance({ dataVolume: volume, env: fixture.postgresEnv("taken"), waitUntil: "started" });
     expect(await server.exited()).toBe(78);
     const logs = await server.logs();
