@@ -37,7 +37,7 @@ describe("a PostgreSQL database that is not there, or says no, at start", () => 
 
     const nobodyLogs = await nobody.logs();
     expect(nobodyExit, nobodyLogs).toBe(69);
-    expect(nobodyLogs).toContain(`appliance warn  ${where5433}: connection refused (connect ECONNREFUSED ${fixture.postgres.address}:5433); trying again in 1 s (try 1, giving up 10 s from now)`);
+    expect(nobodyLogs).toContain(`appliance warn  ${where5433}: connection refused (connect ECONNREFUSED ${fixture.postgres.address}:5433); trying again in 1 s (try 1, giving up `);
     // The pauses' growth is the unit test's: here a busy machine's slow tries may leave room for few.
     expect(nobodyLogs).toMatch(new RegExp(`appliance error ${where5433.replaceAll(".", "\\.")} did not answer within 10 s \\(\\d+ tries\\): connection refused`));
     expect(nobodyLogs).toContain("appliance error not starting Prosody (exit 69)");
