@@ -837,7 +837,7 @@ export const SETTINGS = {
   metrics: define({
     env: "XMPP_METRICS",
     default: "off",
-    accepted: "off, or an address of the container and a port, like 127.0.0.1:9100, 0.0.0.0:9100 or [::]:9100",
+    accepted: "off (or no, or empty), or an address of the container and a port, like 127.0.0.1:9100, 0.0.0.0:9100 or [::]:9100",
     description:
       "Serves `/metrics` (OpenMetrics text) on this address: Prosody's own metrics (`mod_http_openmetrics`) and the appliance's gauges (`appliance_*`: every name's certificate expiry, serial and source, renewals done, refused and rolled back, the built-in TURN server up). Off by default; publish the port only where your scraper is (the Kubernetes manifests annotate the pod instead of publishing it).",
     example: "0.0.0.0:9100",

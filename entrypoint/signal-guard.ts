@@ -11,11 +11,27 @@ import { log } from "./log.js";
  */
 const GUARDED_SIGNALS = ["SIGHUP", "SIGUSR2"] as const;
 
+let hangupHeld = false;
+
 export function guardSignals(): void {
   for (const signal of GUARDED_SIGNALS) {
     process.on(signal, () => {
       if (process.listenerCount(signal) > 1) return;
+      if (signal === "SIGHUP") {
+        // Docker reports the container healthy as soon as Prosody serves, before certificates are
+        // watched: a reload asked for then is done once they are (takeHeldHangup), not dropped.
+        hangupHeld = true;
+        log("info", "SIGHUP held: certificates are checked and Prosody reloaded once the entrypoint watches them");
+        return;
+      }
       log("info", `${signal} ignored: the entrypoint is still starting, or stopping`);
     });
   }
+}
+
+/** Whether a SIGHUP arrived before the renewal listened for it (and forget it). */
+export function takeHeldHangup(): boolean {
+  const held = hangupHeld;
+  hangupHeld = false;
+  return held;
 }

@@ -105,7 +105,7 @@ describe("polling for bind mounts without inotify (XMPP_CERTS_POLLING=yes)", () 
   it("should pick up a renewal", async () => {
     using le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }]);
     await using appliance = await startAppliance({ env: { XMPP_CERTS_POLLING: "yes" }, binds: [le.bind] });
-    expect(await appliance.logs()).toContain("watch certificates: /etc/letsencrypt (polling)");
+    await waitFor("certificates to be watched by polling", async () => (await appliance.logs()).includes("watch certificates: /etc/letsencrypt (polling)"));
     const renewed = await le.tree.renew(DOMAIN);
     await waitFor("the renewal to be served", async () =>
       Object.values(await servedEverywhere(appliance, DOMAIN)).every((s) => s === renewed.serial), { timeoutMs: 8_000 });

@@ -56,6 +56,8 @@ function acceptedBy(valueClass: string, setting: (typeof SETTINGS)[number]): str
       XMPP_DOMAINS: "maybe is a valid (single-label) domain name",
       XMPP_MUC_SUBDOMAIN: "maybe is a valid DNS label (the other services' subdomains are refused as the same name)",
       XMPP_PROXY65_ADDRESS: "maybe is a valid host name",
+      XMPP_DB_NAME: "maybe is a valid PostgreSQL database name",
+      XMPP_DB_USER: "maybe is a valid PostgreSQL role name",
     },
     "wrong type: JSON": { XMPP_ADMIN_PASSWORD: PASSWORD },
     "wrong type: a list": { XMPP_ADMIN_PASSWORD: PASSWORD, XMPP_DOMAINS: "yes and no are valid (single-label) domain names" },

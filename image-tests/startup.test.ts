@@ -22,7 +22,11 @@ describe("a container started with only XMPP_DOMAINS", () => {
 
   it("should log one line per startup step with its duration, and warn loudly about the self-signed certificate", async () => {
     await using appliance = await startAppliance({ env: { XMPP_DOMAINS: "example.org" } });
-    const logs = await appliance.logs();
+    // The last step comes after Prosody serves (and so after the health check passes).
+    const logs = await waitFor("the last startup step, watch certificates", async () => {
+      const all = await appliance.logs();
+      return all.includes("appliance info  watch certificates") && all;
+    });
     // The entrypoint's own line comes first: no warning from Node that a user cannot act on.
     expect(logs.split("\n")[0]).toMatch(/^appliance info  entrypoint loaded \(\d+ ms after Node started\)$/);
     for (const stepName of ["load settings", "detect IPv6", "find certificates", "check your conf.d", "prepare data volume", "certs group", "grant key access", "write Prosody config", "start Prosody", "wait for Prosody", "watch certificates"]) {

@@ -146,6 +146,12 @@ export async function waitUntilReady(appliance: Appliance, timeoutMs = 60_000): 
     { timeoutMs, intervalMs: 200 },
   );
   if (stoppedWith !== undefined) throw new Error(`the container stopped with exit code ${stoppedWith} before it was ready`);
+  // Healthy means Prosody serves; the entrypoint then starts TURN and the certificate watcher.
+  // Tests begin once the whole start is done, as they did before that order existed.
+  await waitFor("the entrypoint's last startup step (watch certificates)", async () => {
+    const state = (await appliance.container.inspect()).State;
+    return !state.Running || (await appliance.logs()).includes("appliance info  watch certificates");
+  }, { timeoutMs, intervalMs: 200 });
 }
 
 /** Every process in the container as "pid: argv joined by spaces", from /proc. */
