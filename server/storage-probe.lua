@@ -6,6 +6,8 @@
 --   check               rows <n in Prosody's tables>, then "migration <id> <finished|started>" per row
 --   begin <id> <source> records a migration from this volume as started (creates its table)
 --   finish <id>         records it as finished
+--   rows                per host, user and store with rows: "keyval|archive<TAB>host<TAB>user<TAB>store<TAB>n"
+--                       (what a backup exports and what makes a restore target non-empty)
 local DBI = require "DBI";
 
 local command, id, source = arg[1], arg[2], arg[3];
@@ -58,8 +60,16 @@ elseif command == "begin" and id and source then
 	query('INSERT INTO "' .. MIGRATIONS .. '" ("id", "source", "started") VALUES (?, ?, ?)', id, source, os.date("!%Y-%m-%dT%H:%M:%SZ"));
 elseif command == "finish" and id then
 	query('UPDATE "' .. MIGRATIONS .. '" SET "finished" = ? WHERE "id" = ?', os.date("!%Y-%m-%dT%H:%M:%SZ"), id);
+elseif command == "rows" then
+	for kind, name in pairs({ keyval = "prosody", archive = "prosodyarchive" }) do
+		if has_table(name) then
+			for _, row in ipairs(query('SELECT "host", "user", "store", COUNT(*) FROM "' .. name .. '" GROUP BY "host", "user", "store"')) do
+				io.stdout:write(kind, "\t", row[1] or "", "\t", row[2] or "", "\t", row[3] or "", "\t", row[4], "\n");
+			end
+		end
+	end
 else
-	io.stderr:write("usage: appliance-storage-probe check | begin ID SOURCE | finish ID (connection on stdin)\n");
+	io.stderr:write("usage: appliance-storage-probe check | rows | begin ID SOURCE | finish ID (connection on stdin)\n");
 	os.exit(64);
 end
 dbh:close();

@@ -131,3 +131,22 @@ export async function databaseState(sql: SqlConnection, run: ProbeRunner = runPr
 export async function recordMigration(sql: SqlConnection, phase: "begin" | "finish", id: string, source: string, run: ProbeRunner = runProbe): Promise<void> {
   await probe(sql, phase === "begin" ? ["begin", id, source] : ["finish", id], run);
 }
+
+/** Rows of one host, user and store in Prosody's tables (`user` is "" for a host's own data). */
+export interface StoreRows {
+  kind: "keyval" | "archive";
+  host: string;
+  user: string;
+  store: string;
+  rows: number;
+}
+
+/** What Prosody's tables hold, per host, user and store. Throws DatabaseUnreachable. */
+export async function storeRows(sql: SqlConnection, run: ProbeRunner = runProbe): Promise<StoreRows[]> {
+  const lines = await probe(sql, ["rows"], run);
+  return lines.map((line) => {
+    const [kind, host = "", user = "", store = "", rows = ""] = line.split("\t");
+    if ((kind !== "keyval" && kind !== "archive") || !/^\d+$/.test(rows)) throw new Error(`${STORAGE_PROBE} rows printed an unexpected line: ${line}`);
+    return { kind, host, user, store, rows: Number(rows) };
+  });
+}

@@ -50,7 +50,7 @@ function countsOf(hosts: ReadonlyMap<string, InternalStore[]>): string[] {
 }
 
 /** prosody-migrator as the prosody user, so what it writes (a SQLite file) is Prosody's. */
-function runProsodyMigrator(configPath: string): Promise<CommandResult> {
+export function runProsodyMigrator(configPath: string): Promise<CommandResult> {
   return runAsProsody(["prosody-migrator", "--config", configPath, "input", "output"]);
 }
 

@@ -12,13 +12,24 @@ BACKUP_FORMAT="prosody-appliance-backup/1"
 PROSODY_UID=101
 PROSODY_GID=101
 
-# Storage kinds these commands handle today.
+# The storage the server is configured with. With sqlite or postgres the stores are read and
+# written through prosody-migrator (appliance-sql-data.cjs, the connection from the container's
+# XMPP_DB_* settings); the archive holds them in Prosody's file format whatever the storage.
 storage_kind() {
 	kind="${XMPP_STORAGE:-internal}"
 	case "$kind" in
-		internal) echo internal ;;
-		*) echo "$1: XMPP_STORAGE=$kind is not supported by backups yet (accepted: internal)" >&2; exit 78 ;;
+		internal|sqlite|postgres) echo "$kind" ;;
+		*) echo "$1: XMPP_STORAGE=$kind is not a storage this server can run with (accepted: internal, sqlite, postgres)" >&2; exit 78 ;;
 	esac
+}
+sql_data() { node /usr/local/lib/prosody-appliance/appliance-sql-data.cjs "$@"; }
+
+# prosody_dir WORK DIR: DIR (under the work directory WORK) prosody's own, and the directories
+# from WORK down to it open to the prosody group, for prosody-migrator to read or write it.
+prosody_dir() {
+	mkdir -p "$2" && chown -R "$PROSODY_UID:$PROSODY_GID" "$2"
+	up=$(dirname "$2")
+	while [ "${#up}" -ge "${#1}" ]; do chgrp "$PROSODY_GID" "$up" && chmod g+rx "$up"; up=$(dirname "$up"); done
 }
 
 # Top-level entries of the data volume that a backup holds, one per line (relative names).
