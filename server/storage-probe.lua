@@ -6,6 +6,7 @@
 --   check               rows <n in Prosody's tables>, then "migration <id> <finished|started>" per row
 --   begin <id> <source> records a migration from this volume as started (creates its table)
 --   finish <id>         records it as finished
+--   ping                "ok" once the database answers a query (the metrics' database gauge)
 --   rows                per host, user and store with rows: "keyval|archive<TAB>host<TAB>user<TAB>store<TAB>n"
 --                       (what a backup exports and what makes a restore target non-empty)
 local DBI = require "DBI";
@@ -60,6 +61,9 @@ elseif command == "begin" and id and source then
 	query('INSERT INTO "' .. MIGRATIONS .. '" ("id", "source", "started") VALUES (?, ?, ?)', id, source, os.date("!%Y-%m-%dT%H:%M:%SZ"));
 elseif command == "finish" and id then
 	query('UPDATE "' .. MIGRATIONS .. '" SET "finished" = ? WHERE "id" = ?', os.date("!%Y-%m-%dT%H:%M:%SZ"), id);
+elseif command == "ping" then
+	query("SELECT 1");
+	io.stdout:write("ok\n");
 elseif command == "rows" then
 	for kind, name in pairs({ keyval = "prosody", archive = "prosodyarchive" }) do
 		if has_table(name) then
@@ -69,7 +73,7 @@ elseif command == "rows" then
 		end
 	end
 else
-	io.stderr:write("usage: appliance-storage-probe check | rows | begin ID SOURCE | finish ID (connection on stdin)\n");
+	io.stderr:write("usage: appliance-storage-probe check | ping | rows | begin ID SOURCE | finish ID (connection on stdin)\n");
 	os.exit(64);
 end
 dbh:close();

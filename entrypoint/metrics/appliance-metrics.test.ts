@@ -30,6 +30,15 @@ describe("renderApplianceMetrics", () => {
     expect(sampleOf(families, "appliance_certificate_renewals", { name: 'we"ird\\name', outcome: "done" }).value).toBe(0);
     expect(sampleOf(families, "appliance_turn_up").value).toBe(0);
     expect(sampleOf(families, "appliance_prosody_metrics_up").value).toBe(1);
+    expect(families.has("appliance_database_up")).toBe(false); // file storage: no database to be up
+  });
+
+  it.each([
+    [true, 1],
+    [false, 0],
+  ])("should say whether the SQL database answered (%s -> %d)", (databaseUp, value) => {
+    const families = parseOpenMetrics(`${renderApplianceMetrics({ served: new Map(), outcomes: new Map(), prosodyUp: true, databaseUp })}# EOF\n`);
+    expect(sampleOf(families, "appliance_database_up").value).toBe(value);
   });
 
   it("should leave TURN out when there is no built-in TURN server", () => {

@@ -22,7 +22,9 @@ export interface MetricsServerOptions {
   listen: Exclude<MetricsListen, "off">;
   /** XMPP_METRICS_ALLOW: CIDR ranges; empty allows whoever reaches the address. */
   allow: readonly string[];
-  state(): Omit<ApplianceState, "prosodyUp">;
+  state(): Omit<ApplianceState, "prosodyUp" | "databaseUp">;
+  /** With SQL storage: asks the database, at each scrape. */
+  databaseUp?: () => Promise<boolean>;
 }
 
 function allowList(ranges: readonly string[]): BlockList | undefined {
@@ -85,8 +87,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         res.writeHead(404, { "Content-Type": "text/plain" }).end("404: metrics are at /metrics\n");
         return;
       }
-      const prosody = await prosodyMetrics();
-      const body = (prosody ?? "") + renderApplianceMetrics({ ...options.state(), prosodyUp: prosody !== undefined }) + "# EOF\n";
+      const [prosody, databaseUp] = await Promise.all([prosodyMetrics(), options.databaseUp?.()]);
+      const body = (prosody ?? "") + renderApplianceMetrics({ ...options.state(), prosodyUp: prosody !== undefined, databaseUp }) + "# EOF\n";
       res.writeHead(200, { "Content-Type": OPENMETRICS_TYPE }).end(body);
     })();
   });

@@ -150,3 +150,12 @@ export async function storeRows(sql: SqlConnection, run: ProbeRunner = runProbe)
     return { kind, host, user, store, rows: Number(rows) };
   });
 }
+
+/** Whether the database answers a query now, for the metrics; never throws, never waits past the probe's connect timeout. */
+export async function databaseAnswers(sql: SqlConnection, run: ProbeRunner = runProbe): Promise<boolean> {
+  try {
+    return (await probe(sql, ["ping"], run, async (_sql, detail) => detail)).includes("ok");
+  } catch {
+    return false;
+  }
+}
