@@ -1,42 +1,15 @@
-import { get } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppliance, type Appliance } from "./helpers/appliance.js";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
 import { untilServedEverywhere } from "./helpers/served-everywhere.js";
 import { httpsRequest } from "../test-support/https-request.js";
-import { parseOpenMetrics, sampleOf, type MetricFamily } from "../test-support/openmetrics.js";
+import { sampleOf } from "../test-support/openmetrics.js";
+import { METRICS_PORT, metrics, scrape } from "./helpers/scrape-metrics.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { connectClient } from "../test-support/xmpp/connect-client.js";
 import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 
 const DOMAIN = "example.org";
-const METRICS_PORT = 9100;
-
-interface Scrape {
-  status: number;
-  contentType: string | undefined;
-  body: string;
-}
-
-function scrape(appliance: Appliance): Promise<Scrape> {
-  return new Promise((resolve, reject) => {
-    const req = get({ host: "127.0.0.1", port: appliance.port(METRICS_PORT), path: "/metrics", timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode!, contentType: res.headers["content-type"], body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer from the metrics port within 10 s`)));
-    req.on("error", reject);
-  });
-}
-
-async function metrics(appliance: Appliance): Promise<Map<string, MetricFamily>> {
-  const response = await scrape(appliance);
-  expect(response.status, response.body).toBe(200);
-  expect(response.contentType).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
-  return parseOpenMetrics(response.body);
-}
-
 let le: LetsEncryptFixture;
 let open: Appliance;
 let restricted: Appliance;
@@ -83,6 +56,7 @@ describe("XMPP_METRICS", () => {
     expect(alice.jid).toContain(`alice@${DOMAIN}`);
     const families = await metrics(open);
     expect(sampleOf(families, "appliance_prosody_metrics_up").value).toBe(1);
+    expect(families.has("appliance_database_up")).toBe(false); // file storage: no database to watch
     const prosodyFamilies = [...families.keys()].filter((name) => name.startsWith("prosody_"));
     expect(prosodyFamilies.length).toBeGreaterThan(5);
     // Prosody's gauge of established client sessions, by host, type and IP family: alice's is the one.
