@@ -6,6 +6,7 @@ import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encr
 import { IMAGE, docker } from "../test-support/docker-engine.js";
 import { freeLoopbackPort } from "../test-support/free-loopback-port.js";
 import { dockerCli as ok, useOneNodeSwarm, type OneNodeSwarm } from "../test-support/one-node-swarm.js";
+import { postgresImage } from "../test-support/postgres/postgres-image.js";
 import { shellCommand } from "../test-support/shell-command.js";
 import { waitFor } from "../test-support/wait-for.js";
 import { connectClient } from "../test-support/xmpp/connect-client.js";
@@ -18,6 +19,7 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
   const service = `${stack}_xmpp`;
   const secrets = mkdtempSync(join(tmpdir(), "swarm-secrets-"));
   const adminPassword = `pw-admin-${Math.random().toString(36).slice(2, 10)}`;
+  const dbPassword = `pw-db-${Math.random().toString(36).slice(2, 10)}`;
   let le: LetsEncryptFixture;
   let swarm: OneNodeSwarm | undefined;
   let labelledNode = "";
@@ -50,6 +52,7 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
     }
     le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN] }]);
     writeFileSync(join(secrets, "xmpp-admin-password"), `${adminPassword}\n`);
+    writeFileSync(join(secrets, "xmpp-db-password"), `${dbPassword}\n`);
     ports = {};
     for (const name of ["XMPP_C2S_PORT", "XMPP_C2S_TLS_PORT", "XMPP_S2S_PORT", "XMPP_HTTPS_PORT", "XMPP_PROXY65_PORT"]) ports[name] = await freeLoopbackPort();
     const env = {
@@ -57,6 +60,9 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
       XMPP_DOMAINS: DOMAIN,
       XMPP_ADMINS: `admin@${DOMAIN}`,
       XMPP_ADMIN_PASSWORD_SECRET: join(secrets, "xmpp-admin-password"),
+      XMPP_DB_PASSWORD_SECRET: join(secrets, "xmpp-db-password"),
+      // PostgreSQL built from Debian's package (no registry here), in place of the official image.
+      POSTGRES_IMAGE: await postgresImage(),
       LETSENCRYPT_DIR: le.tree.root,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     };
@@ -73,17 +79,19 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
       async () => (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.stack.namespace=${stack}`] }) })).length === 0,
       { timeoutMs: 60_000, intervalMs: 500 },
     ).catch(() => undefined);
-    await waitFor(`the volume of ${stack} to be removed`, async () => (await shellCommand(`docker volume rm ${stack}_xmpp-data`)).stderr.includes("in use") === false, {
-      timeoutMs: 30_000,
-      intervalMs: 500,
-    }).catch(() => undefined);
+    for (const volume of ["xmpp-data", "postgres-data"]) {
+      await waitFor(`the volume ${volume} of ${stack} to be removed`, async () => (await shellCommand(`docker volume rm ${stack}_${volume}`)).stderr.includes("in use") === false, {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      }).catch(() => undefined);
+    }
     if (labelledNode) await shellCommand(`docker node update --label-rm ${NODE_LABEL} ${labelledNode}`);
     await swarm?.[Symbol.asyncDispose]();
     le?.[Symbol.dispose]();
     rmSync(secrets, { recursive: true, force: true });
   });
 
-  it("should serve over verified TLS with the admin from the secret, and keep the data through a forced service update", async () => {
+  it("should serve over verified TLS with the admin from the secret, and keep the data (in PostgreSQL) through a forced service update", async () => {
     const first = await healthyTask();
     const added = await shellCommand(`printf 'pw-alice\\npw-alice\\n' | docker exec -i ${first} prosodyctl adduser alice@${DOMAIN}`);
     expect(added.status, added.stderr + added.stdout).toBe(0);
@@ -103,5 +111,9 @@ describe("deploy/swarm/stack.yml on a one-node swarm", () => {
     expect(await admin.roster()).toEqual(new Map([[`alice@${DOMAIN}`, "Alice"]]));
     await using alice = await login("alice", "pw-alice");
     expect((await alice.waitForMessage(`admin@${DOMAIN}`)).body).toBe("sent before the update");
+    // Kept in the stack's PostgreSQL, not in the xmpp volume.
+    const [database] = await docker.listContainers({ filters: JSON.stringify({ label: [`com.docker.swarm.service.name=${stack}_postgres`], status: ["running"] }) });
+    const rosters = await ok(`docker exec ${database!.Id} psql --no-psqlrc --tuples-only --no-align --username=postgres --dbname=prosody --command "SELECT count(*) FROM prosody WHERE store = 'roster' AND \\"user\\" = 'admin' AND key = 'alice@${DOMAIN}'"`);
+    expect(rosters).toBe("1");
   }, 360_000); // two task starts, each waited for up to 150 s on a loaded machine
 });

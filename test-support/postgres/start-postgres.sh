@@ -5,6 +5,8 @@
 # is not restarted, so a test takes the server down (`touch /tmp/down; pg_ctl stop`) and brings
 # it back (`rm /tmp/down`) with the container, its address and its name kept.
 set -eu
+# POSTGRES_PASSWORD_FILE (a swarm or compose secret), as the official image reads it.
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE"); fi
 : "${POSTGRES_USER:=postgres}" "${POSTGRES_DB:=$POSTGRES_USER}" "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   initdb --username=postgres --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
