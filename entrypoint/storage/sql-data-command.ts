@@ -18,7 +18,8 @@ async function sqlDataCommand(name: string, args: readonly string[]): Promise<nu
   if (!sql) throw new ConfigError([`XMPP_STORAGE=${process.env.XMPP_STORAGE ?? "internal"} is not an SQL storage`]);
   const [command, dir] = args;
   if (command === "user-data" && dir === undefined) {
-    for (const row of userDataRows(await storeRows(sql), firstRunJids())) process.stdout.write(`${row.store} of ${row.user === "" ? "" : `${row.user}@`}${row.host}: ${row.rows} rows\n`);
+    const rows = userDataRows(await storeRows(sql), firstRunJids()).sort((a, b) => `${a.host} ${a.user} ${a.store}`.localeCompare(`${b.host} ${b.user} ${b.store}`));
+    for (const row of rows) process.stdout.write(`${row.store} of ${row.user === "" ? "" : `${row.user}@`}${row.host}: ${row.rows} rows\n`);
     return 0;
   }
   if (command === "export" && dir !== undefined) {
