@@ -55,7 +55,7 @@ describe("backup and restore across storage kinds (file storage and PostgreSQL)"
     expect(restore.stderr).toMatch(
       new RegExp(
         `^appliance-restore: \\d+ stores imported into ${fixture.where("target").replace(/\./g, "\\.")} \\(prosody-migrator\\)\n` +
-          "appliance-restore: restored \\d+ files from the backup of [^(]+\\(appliance .+, Prosody 13\\.[^,]+, storage internal\\) into storage postgres: .*accounts 2, .*roster 1\n$",
+          "appliance-restore: restored \\d+ files from the backup of [^(]+\\(appliance .+, Prosody 13\\.[^,]+, storage internal\\) into storage postgres: .*accounts 2, .*offline 1, .*roster 1, .*\n$",
       ),
     );
     expect(restore.status).toBe(0);
@@ -77,7 +77,7 @@ describe("backup and restore across storage kinds (file storage and PostgreSQL)"
   it("should restore that PostgreSQL server's backup into a fresh file-storage server", async () => {
     const archive = join(backups, "from-postgres.tar.gz");
     const backup = await shellCommand(`docker exec ${postgresTarget.container.id} appliance-backup > ${archive}`);
-    expect(backup.stderr).toMatch(new RegExp(`^appliance-backup: \\d+ stores exported from ${fixture.where("target").replace(/\./g, "\\.")} \\(prosody-migrator\\)\nappliance-backup: \\d+ files from example\\.org .*\\(storage postgres, `));
+    expect(backup.stderr).toMatch(new RegExp(`^appliance-backup: \\d+ stores exported from ${fixture.where("target").replace(/\./g, "\\.")} \\(prosody-migrator\\)\nappliance-backup: \\d+ files from conference\\.example\\.org,example\\.org,upload\\.example\\.org \\(storage postgres, `));
     expect(backup.status).toBe(0);
     expect(backup.stderr).not.toContain(DB_PASSWORD);
     // alice, bob and the target's own first admin.

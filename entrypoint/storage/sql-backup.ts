@@ -1,4 +1,4 @@
-import { chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { renderMigratorConfig, type StorageBackend, type SqlConnection } from "../config/storage-config.js";
 import { writeFileAtomic } from "../config/write-config.js";
@@ -57,6 +57,7 @@ export function migratorStores(rows: readonly StoreRows[]): Map<string, string[]
 function makeProsodyConfigDir(): string {
   const dir = mkdtempSync(join("/tmp", "appliance-migrator-"));
   chownSync(dir, 0, PROSODY_USER.gid);
+  chmodSync(dir, 0o750); // mkdtemp's 0700 would keep the migrator (as prosody) out
   return dir;
 }
 
