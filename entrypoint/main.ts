@@ -1,5 +1,5 @@
 import { ConfigError, UnavailableError } from "./errors.js";
-import { guardSignals, takeHeldHangup } from "./signal-guard.js";
+import { guardSignals } from "./signal-guard.js";
 import { log, setLogLevel, step } from "./log.js";
 import { PATHS } from "./paths.js";
 import { loadSettings, type Settings } from "./settings.js";
@@ -133,8 +133,6 @@ async function main(): Promise<number> {
     () => watchForRenewals(renewal, { certsDir: settings.certsDir, polling: settings.certsPolling, recheckIntervalMs: settings.certsRecheckInterval }),
     () => `${settings.certsDir}${settings.certsPolling ? " (polling)" : ""}, re-checked every ${settings.certsRecheckInterval / 1000} s`,
   );
-
-  if (takeHeldHangup()) void renewal.hangup();
 
   const metricsListen = settings.metrics;
   const metrics =

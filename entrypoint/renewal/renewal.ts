@@ -11,6 +11,7 @@ import { expiryWarningDue } from "../certificates/expiry-warning.js";
 import { removeStaleCopies } from "../certificates/key-access.js";
 import { resolveCertificates, warnSelfSigned, type Resolution, type ServedCertificate } from "../certificates/resolve-certificates.js";
 import { log } from "../log.js";
+import { takeHeldHangup } from "../signal-guard.js";
 import type { ProbedCertificate, ProbeOptions } from "../prosody/probe-served-certificate.js";
 import { verifyListeners, type ListenerTopology, type VerifyBudget } from "../prosody/verify-listeners.js";
 import { SerialDebouncer } from "./serial-debouncer.js";
@@ -89,6 +90,8 @@ export async function watchForRenewals(renewal: Renewal, options: WatchOptions):
   const recheck = setInterval(() => renewal.trigger({ kind: "periodic re-check" }), options.recheckIntervalMs);
   const onHangup = () => void renewal.hangup();
   process.on("SIGHUP", onHangup);
+  // One that came while the entrypoint was still starting was held for this moment.
+  if (takeHeldHangup()) onHangup();
 
   return async () => {
     process.off("SIGHUP", onHangup);
