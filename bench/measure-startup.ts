@@ -131,7 +131,7 @@ async function startOnce(
     for (const line of await logLinesSince(plan.name, startedAtMs - 1_000)) {
       const loaded = /^appliance info\s+entrypoint loaded \((\d+) ms after Node started\)$/.exec(line.text);
       if (loaded) record.entrypointLoadedMs = Number(loaded[1]);
-      const step = /^appliance info\s+([\w -]+?)(?::.*)? \((\d+) ms\)$/.exec(line.text);
+      const step = /^appliance info\s+([\w .-]+?)(?::.*)? \((\d+) ms\)$/.exec(line.text);
       if (step) record.steps.set(step[1]!, Number(step[2]));
       if (step?.[1] === "start Prosody") prosodyStartLoggedAt = line.at;
       if (line.text.includes("Activated service 'c2s_direct_tls'")) {

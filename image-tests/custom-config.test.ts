@@ -28,13 +28,37 @@ describe("your own Prosody settings in /etc/prosody/conf.d", () => {
   });
 });
 
+describe("Prosody's garbage collector", () => {
+  // Which collector runs, read without changing it: switching returns the previous mode.
+  const collectorOf = async (appliance: { exec(cmd: string[]): Promise<{ stdout: string }> }) =>
+    (await appliance.exec(["prosodyctl", "shell", '> local m = collectgarbage("incremental", 0, 0, 0); collectgarbage(m, 0, 0); return m'])).stdout.trim();
+
+  it("should be Prosody's own default (incremental) once started, though the start runs generational", async () => {
+    await using appliance = await startAppliance();
+    expect(await collectorOf(appliance)).toBe("Result: incremental");
+  });
+
+  it("should stay the one a conf.d file sets", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "conf.d-"));
+    chmodSync(dir, 0o755);
+    try {
+      writeFileSync(join(dir, "gc.cfg.lua"), 'gc = { mode = "generational" }\n', { mode: 0o644 });
+      await using appliance = await startAppliance({ binds: [`${dir}:/etc/prosody/conf.d:ro`] });
+      expect(await collectorOf(appliance)).toBe("Result: generational");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a broken conf.d", () => {
   it.each([
     { problem: "a Lua syntax error", file: 'motd_text = = "oops"\n', mode: 0o644, message: /local\.cfg\.lua is not valid Lua: .*local\.cfg\.lua:1: unexpected symbol near '='/ },
     { problem: "a file Prosody cannot read", file: 'motd_text = "hidden"\n', mode: 0o600, message: /local\.cfg\.lua cannot be read by Prosody: .* not readable by/ },
-  ])("should stop the container with 78 and name the file for $problem", async ({ file, mode, message }) => {
+    { problem: "a directory Prosody cannot list", file: 'motd_text = "hidden"\n', mode: 0o644, dirMode: 0o700, message: /conf\.d \(0700 0:0\) cannot be listed by Prosody \(uid 101\)\. Accepted: a directory Prosody can read, e\.g\. chmod 0755\./ },
+  ])("should stop the container with 78 and name the file for $problem", async ({ file, mode, dirMode, message }) => {
     const dir = mkdtempSync(join(tmpdir(), "conf.d-"));
-    chmodSync(dir, 0o755);
+    chmodSync(dir, dirMode ?? 0o755);
     try {
       writeFileSync(join(dir, "local.cfg.lua"), file);
       chmodSync(join(dir, "local.cfg.lua"), mode);

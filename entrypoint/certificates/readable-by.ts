@@ -10,8 +10,8 @@ export interface Reader {
 
 export type Readability = { readable: true } | { readable: false; reason: string };
 
-const READ = 4;
-const SEARCH = 1;
+export const READ = 4;
+export const SEARCH = 1;
 
 /**
  * Decides from modes and ownership, without switching identity, whether `reader` could open
@@ -113,7 +113,7 @@ function ancestorsOf(absolutePath: string): string[] {
 }
 
 /** POSIX picks exactly one class: owner bits if the uid owns it, else group bits, else other. */
-function allows(stats: Stats, reader: Reader, permission: number): boolean {
+export function allows(stats: Stats, reader: Reader, permission: number): boolean {
   const bits =
     stats.uid === reader.uid
       ? stats.mode >> 6

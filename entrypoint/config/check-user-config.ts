@@ -1,11 +1,17 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isReadableBy, type Reader } from "../certificates/readable-by.js";
+import { allows, isReadableBy, READ, SEARCH, type Reader } from "../certificates/readable-by.js";
 import { ConfigError } from "../errors.js";
 
-/** Asks the kernel, as the reader, whether it may list `dir` (Prosody globs conf.d/*.cfg.lua). */
+/**
+ * Whether the reader may list `dir` (Prosody globs conf.d/*.cfg.lua). When the mode bits allow
+ * it (the image's own 0755 directory, most mounts) that is the answer; otherwise the kernel is
+ * asked as the reader, which also sees ACLs that grant more. A process costs ~20 ms of the start.
+ */
 function canList(dir: string, reader: Reader): boolean {
+  const stats = statSync(dir);
+  if (allows(stats, reader, READ) && allows(stats, reader, SEARCH)) return true;
   const asReader = ["--reuid", String(reader.uid), "--regid", String(reader.gids[0] ?? reader.uid), "--groups", reader.gids.join(",")];
   return spawnSync("setpriv", [...asReader, "--", "test", "-r", dir, "-a", "-x", dir]).status === 0;
 }
