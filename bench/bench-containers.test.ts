@@ -22,6 +22,12 @@ describe("dockerRunArgs", () => {
     expect(args).toContain("/tmp/le:/etc/letsencrypt:ro");
   });
 
+  it("runs the appliance's image with another entrypoint and an extra mount when the soak asks", () => {
+    const args = dockerRunArgs({ ...plan, entrypoint: ["/usr/bin/tini", "--", "node", "--expose-gc"], volumes: ["/probe:/bench-probe:ro"] }, "img");
+    expect(args.slice(-6)).toEqual(["--entrypoint", "/usr/bin/tini", "img", "--", "node", "--expose-gc"]);
+    expect(args.slice(args.indexOf("/probe:/bench-probe:ro") - 1, args.indexOf("/probe:/bench-probe:ro") + 1)).toEqual(["-v", "/probe:/bench-probe:ro"]);
+  });
+
   it("mounts no certificates for a first start on a fresh volume (self-signed)", () => {
     const { certsDir: _, ...fresh } = plan;
     expect(dockerRunArgs(fresh, "img").filter((arg) => arg.includes("/etc/letsencrypt"))).toEqual([]);

@@ -37,6 +37,10 @@ export interface ContainerPlan {
   env?: Record<string, string>;
   /** A docker network to join (the PostgreSQL variant's). */
   network?: string;
+  /** The appliance's entrypoint and its arguments instead of the image's (the soak's memory probe). */
+  entrypoint?: string[];
+  /** More `-v` mounts, as `host:container[:options]`. */
+  volumes?: string[];
 }
 
 let counter = 0;
@@ -44,7 +48,14 @@ let counter = 0;
 export async function planContainer(
   variant: Variant,
   mounts: { certsDir?: string; dataDir: string },
-  { c2sPorts = 1, image, env, network }: { c2sPorts?: number; image?: string; env?: Record<string, string>; network?: string } = {},
+  {
+    c2sPorts = 1,
+    image,
+    env,
+    network,
+    entrypoint,
+    volumes,
+  }: { c2sPorts?: number; image?: string; env?: Record<string, string>; network?: string; entrypoint?: string[]; volumes?: string[] } = {},
 ): Promise<ContainerPlan> {
   const c2s: number[] = [];
   for (let index = 0; index < c2sPorts; index++) c2s.push(await freeLoopbackPort());
@@ -56,6 +67,8 @@ export async function planContainer(
     ...(image ? { image } : {}),
     ...(env ? { env } : {}),
     ...(network ? { network } : {}),
+    ...(entrypoint ? { entrypoint } : {}),
+    ...(volumes ? { volumes } : {}),
   };
 }
 
@@ -69,6 +82,7 @@ export function dockerRunArgs(plan: ContainerPlan, image = plan.image ?? BENCH_I
     ...(plan.network ? ["--network", plan.network] : []),
     ...(plan.certsDir ? ["-v", `${plan.certsDir}:/etc/letsencrypt:ro`] : []),
     "-v", `${plan.dataDir}:/var/lib/prosody`,
+    ...(plan.volumes ?? []).flatMap((volume) => ["-v", volume]),
     ...plan.ports.c2s.flatMap((port) => ["-p", `127.0.0.1:${port}:${LISTENERS.c2s}`]),
     "-p", `127.0.0.1:${plan.ports.directTls}:${LISTENERS.c2sDirectTls}`,
   ];
@@ -77,7 +91,9 @@ export function dockerRunArgs(plan: ContainerPlan, image = plan.image ?? BENCH_I
       ...common,
       "-e", `XMPP_DOMAINS=${BENCH_DOMAIN}`,
       ...Object.entries(plan.env ?? {}).flatMap(([name, value]) => ["-e", `${name}=${value}`]),
+      ...(plan.entrypoint ? ["--entrypoint", plan.entrypoint[0]!] : []),
       image,
+      ...(plan.entrypoint?.slice(1) ?? []),
     ];
   }
   return [

@@ -1,20 +1,41 @@
+import { fileURLToPath } from "node:url";
+
 import type { TestCa } from "../test-support/test-ca.js";
 import { sleep } from "../test-support/wait-for.js";
 import { servedCertificate } from "../test-support/xmpp/served-certificate.js";
 import { BENCH_DOMAIN, planContainer, runContainer, type ContainerPlan } from "./bench-containers.js";
 import { createCertificateFixture } from "./bench-certificates.js";
-import { dockerCli } from "./bench-docker.js";
+import { BENCH_IMAGE, dockerCli } from "./bench-docker.js";
 import type { BenchProfile } from "./bench-profile.js";
+import { growthPerStep } from "./growth-per-step.js";
 import { BENCH_PASSWORD, clientAccountName, createDataDirectory } from "./prosody-accounts.js";
 import { openRawSession, type RawXmppSession } from "./raw-xmpp-session.js";
 import type { ResultSection } from "./results-table.js";
 import { waitForVerifiedTls } from "./xmpp-probes.js";
 
-/** What the entrypoint holds: open files, inotify watches, resident memory. */
+/** What the entrypoint holds: open files, inotify watches, memory as it is and after a full GC. */
 export interface EntrypointSample {
   fds: number;
   watches: number;
+  /** VmRSS as the process stands, before the probe's GC. */
   rssKb: number;
+  /** After a full GC (the bench's probe): what is retained. */
+  retained: { rssKb: number; heapUsedKb: number; externalKb: number };
+}
+
+/** Mounted into the soak's container only; the image never has it (bench/entrypoint-probe/heap-probe.cjs). */
+const PROBE_HOST_DIR = fileURLToPath(new URL("./entrypoint-probe/", import.meta.url));
+const PROBE_DIR = "/bench-probe";
+const PROBE_OUTPUT = "/tmp/bench-entrypoint-memory.json";
+
+/**
+ * The image's own entrypoint, with Node also given --expose-gc and the probe. Every other flag,
+ * and the startup snapshot, stay as the image has them.
+ */
+export function entrypointWithProbe(imageEntrypoint: readonly string[]): string[] {
+  const node = imageEntrypoint.indexOf("node");
+  if (node < 0) throw new Error(`the image's entrypoint does not start node: ${JSON.stringify(imageEntrypoint)}`);
+  return [...imageEntrypoint.slice(0, node + 1), "--expose-gc", "--require", `${PROBE_DIR}/heap-probe.cjs`, ...imageEntrypoint.slice(node + 1)];
 }
 
 // The entrypoint is the process whose command line starts with node (tini's holds it too, after "--").
@@ -23,32 +44,32 @@ for p in /proc/[0-9]*; do
   case "$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null)" in node\\ *snapshot-blob*) pid=\${p#/proc/};; esac
 done
 [ -n "$pid" ] || { echo "no entrypoint process" >&2; exit 1; }
+rss() { sed -n 's/^VmRSS:[[:space:]]*\\([0-9]*\\) kB/\\1/p' "/proc/$pid/status"; }
 fds=$(ls "/proc/$pid/fd" | wc -l)
 watches=$(cat /proc/$pid/fdinfo/* 2>/dev/null | grep -c '^inotify')
-rss=$(sed -n 's/^VmRSS:[[:space:]]*\\([0-9]*\\) kB/\\1/p' "/proc/$pid/status")
-echo "$fds $watches $rss"
+rss=$(rss)
+rm -f ${PROBE_OUTPUT}
+kill -s WINCH "$pid"
+i=0
+while [ ! -f ${PROBE_OUTPUT} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+[ -f ${PROBE_OUTPUT} ] || { echo "the memory probe did not answer within 5 s" >&2; exit 1; }
+echo "$fds $watches $rss $(rss)"
+cat ${PROBE_OUTPUT}
 `;
 
 export async function sampleEntrypoint(containerName: string): Promise<EntrypointSample> {
   const { stdout } = await dockerCli(["exec", containerName, "sh", "-c", SAMPLE_SCRIPT]);
-  const [fds, watches, rssKb] = stdout.trim().split(/\s+/).map(Number);
-  if (![fds, watches, rssKb].every((n) => Number.isFinite(n))) throw new Error(`cannot read the entrypoint's numbers: ${stdout}`);
-  return { fds: fds!, watches: watches!, rssKb: rssKb! };
-}
-
-/** Growth per step: the least-squares slope, so one noisy sample does not decide it. */
-export function slope(values: readonly number[]): number {
-  const n = values.length;
-  if (n < 2) return 0;
-  const meanX = (n - 1) / 2;
-  const meanY = values.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  values.forEach((y, x) => {
-    num += (x - meanX) * (y - meanY);
-    den += (x - meanX) ** 2;
-  });
-  return num / den;
+  const [counts = "", json = "{}"] = stdout.trim().split("\n");
+  const [fds, watches, rssKb, rssAfterKb] = counts.trim().split(/\s+/).map(Number);
+  const usage = JSON.parse(json) as Partial<NodeJS.MemoryUsage>;
+  const numbers = [fds, watches, rssKb, rssAfterKb, usage.heapUsed, usage.external];
+  if (!numbers.every((n) => Number.isFinite(n))) throw new Error(`cannot read the entrypoint's numbers: ${stdout}`);
+  return {
+    fds: fds!,
+    watches: watches!,
+    rssKb: rssKb!,
+    retained: { rssKb: rssAfterKb!, heapUsedKb: usage.heapUsed! / 1024, externalKb: usage.external! / 1024 },
+  };
 }
 
 interface Handshakes {
@@ -98,7 +119,12 @@ interface Phase {
 export async function measureSoak(profile: BenchProfile, ca: TestCa, progress: (line: string) => void): Promise<{ sections: ResultSection[]; notes: string[] }> {
   const certificates = createCertificateFixture(ca);
   const data = createDataDirectory(BENCH_DOMAIN, { clients: profile.soakSessions });
-  const plan = await planContainer("appliance", { certsDir: certificates.tree.root, dataDir: data.path });
+  const imageEntrypoint = JSON.parse((await dockerCli(["image", "inspect", "--format", "{{json .Config.Entrypoint}}", BENCH_IMAGE])).stdout) as string[];
+  const plan = await planContainer(
+    "appliance",
+    { certsDir: certificates.tree.root, dataDir: data.path },
+    { entrypoint: entrypointWithProbe(imageEntrypoint), volumes: [`${PROBE_HOST_DIR}:${PROBE_DIR}:ro`] },
+  );
   const container = await runContainer(plan);
   let sessions: RawXmppSession[] = [];
   try {
@@ -149,14 +175,21 @@ export async function measureSoak(profile: BenchProfile, ca: TestCa, progress: (
       const first = phase.samples[0]!;
       const last = phase.samples.at(-1)!;
       const per = phase.label.includes("SIGHUP") ? "per 10 SIGHUPs" : "per renewal";
-      const growth = (pick: (s: EntrypointSample) => number) => slope(phase.samples.map(pick));
+      const trend = (label: string, pick: (s: EntrypointSample) => number, digits: number) => ({
+        metric: `${label}: ${Math.round(pick(first))} -> ${Math.round(pick(last))}, growth ${per} (second half)`,
+        appliance: exact(growthPerStep(phase.samples.map(pick))),
+        digits,
+      });
       return [
         { metric: `sessions dropped of ${sessions.length} (held through all)`, appliance: exact(dropped), digits: 0, goal: { on: "appliance" as const, atMost: 0 } },
         { metric: `failed TLS handshakes of ${phase.handshakes.attempted}`, appliance: exact(phase.handshakes.failed), digits: 0, goal: { on: "appliance" as const, atMost: 0 }, ...(phase.handshakes.firstFailure ? { note: phase.handshakes.firstFailure.slice(0, 120) } : {}) },
         ...(phase.label.includes("renewal") ? [{ metric: "renewals not served within 15 s", appliance: exact(phase.missed), digits: 0, goal: { on: "appliance" as const, atMost: 0 } }] : []),
-        { metric: `entrypoint open files: ${first.fds} -> ${last.fds}, growth ${per}`, appliance: exact(growth((s) => s.fds)), digits: 3 },
-        { metric: `entrypoint inotify watches: ${first.watches} -> ${last.watches}, growth ${per}`, appliance: exact(growth((s) => s.watches)), digits: 3 },
-        { metric: `entrypoint RSS (KiB): ${first.rssKb} -> ${last.rssKb}, growth ${per}`, appliance: exact(growth((s) => s.rssKb)), digits: 1 },
+        trend("entrypoint open files", (s) => s.fds, 3),
+        trend("entrypoint inotify watches", (s) => s.watches, 3),
+        trend("entrypoint V8 heap used after a full GC (KiB)", (s) => s.retained.heapUsedKb, 1),
+        trend("entrypoint external memory after a full GC (KiB)", (s) => s.retained.externalKb, 1),
+        trend("entrypoint RSS after a full GC (KiB)", (s) => s.retained.rssKb, 1),
+        trend("entrypoint RSS before it (KiB)", (s) => s.rssKb, 1),
       ];
     };
     return {
@@ -167,7 +200,13 @@ export async function measureSoak(profile: BenchProfile, ca: TestCa, progress: (
       notes: [
         `Soak: ${sessions.length} STARTTLS sessions stay open while the certificate is renewed ${profile.soakRenewals} times (each waited for until 5222 serves it), ` +
           `then ${profile.soakHangups} \`docker kill -s HUP\` in ${profile.soakHangupSeconds} s with a handshake every 50 ms. The entrypoint's /proc fd count, ` +
-          `inotify watches (fdinfo) and VmRSS are sampled after each renewal and every 10 SIGHUPs; growth is the least-squares slope. Container still running at the end: ${running}.`,
+          `inotify watches (fdinfo) and VmRSS are sampled after each renewal and every 10 SIGHUPs, then the bench's probe (bench/entrypoint-probe, mounted and loaded with ` +
+          "`--require`, given `--expose-gc`; the image's own flags and startup snapshot otherwise) runs a full GC and reports V8's heap and external memory and VmRSS again: " +
+          "what the entrypoint retains, apart from garbage V8 has not collected yet (its old space may grow to 48 MB before a full GC). " +
+          "Growth is the least-squares slope over the second half of the samples: the first ones are warm-up. " +
+          "The forced GC at every sample also keeps the RSS before it lower than a production entrypoint's, whose garbage waits for V8's own GC. " +
+          `Container still running at the end: ${running}.`,
+        `Soak, every 10th sample (renewals, then SIGHUPs): ${series(renewals.samples, hangups.samples)}.`,
       ],
     };
   } finally {
@@ -176,6 +215,13 @@ export async function measureSoak(profile: BenchProfile, ca: TestCa, progress: (
     data.dispose();
     certificates.dispose();
   }
+}
+
+/** Every 10th renewal's sample and every storm sample, as "heap used after GC / RSS after GC" in KiB. */
+function series(renewals: readonly EntrypointSample[], hangups: readonly EntrypointSample[]): string {
+  const show = (s: EntrypointSample) => `${Math.round(s.retained.heapUsedKb)}/${s.retained.rssKb}`;
+  const everyTenth = renewals.filter((_, index) => index % 10 === 0 || index === renewals.length - 1);
+  return `heap used/RSS after a full GC (KiB) ${everyTenth.map(show).join(", ")}; storm ${hangups.slice(1).map(show).join(", ")}`;
 }
 
 function exact(value: number) {
