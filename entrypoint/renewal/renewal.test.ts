@@ -8,7 +8,7 @@ import type { ProbedCertificate, ProbeOptions } from "../prosody/probe-served-ce
 import { sleep } from "../sleep.js";
 import { readFileSync } from "node:fs";
 import type { CertificateFiles } from "../certificates/check-certificate.js";
-import { Renewal, type ProsodyControl, type TurnControl } from "./renewal.js";
+import { Renewal, watchForRenewals, type ProsodyControl, type TurnControl } from "./renewal.js";
 
 const NAME = "example.org";
 const CERTS_GID = 4321;
@@ -232,6 +232,32 @@ describe("Renewal", () => {
     expect([prosody.writes, prosody.reloads]).toEqual([[next.serial], 1]);
     expect(logged).toEqual([expect.stringMatching(new RegExp(`^appliance info  certificate for ${NAME} renewed: serial ${first.serial} -> ${next.serial}, `))]);
   });
+
+  it("should hold as many listeners, timers and watches after 10 more renewals and SIGHUPs as after the first ones", async () => {
+    const { renewal } = renewalServing();
+    const stop = await watchForRenewals(renewal, { certsDir: letsencrypt, polling: false, recheckIntervalMs: 60_000 });
+    cleanups.push(() => void stop());
+    let version = 1;
+    // SIGHUP checks at once: the test does not depend on when the watcher's events arrive.
+    const renewAndHangUp = async () => {
+      const next = renew(issueLeaf({ names: [NAME] }), ++version);
+      await renewal.hangup();
+      expect(renewal.current.get(NAME)!.serial).toBe(next.serial);
+    };
+    // What the entrypoint holds once every event of the last renewal has been seen and checked.
+    const held = async () => {
+      await checked(renewal);
+      await sleep(200);
+      await renewal.idle();
+      const resources: Record<string, number> = {};
+      for (const resource of process.getActiveResourcesInfo()) resources[resource] = (resources[resource] ?? 0) + 1;
+      return { hangupListeners: process.listenerCount("SIGHUP"), resources };
+    };
+    for (let n = 0; n < 3; n++) await renewAndHangUp();
+    const warm = await held();
+    for (let n = 0; n < 10; n++) await renewAndHangUp();
+    expect(await held()).toEqual(warm);
+  }, 30_000);
 
   it("should reload on SIGHUP even when no certificate changed", async () => {
     const { renewal, prosody, first } = renewalServing();
