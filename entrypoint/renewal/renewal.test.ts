@@ -244,20 +244,30 @@ describe("Renewal", () => {
       await renewal.hangup();
       expect(renewal.current.get(NAME)!.serial).toBe(next.serial);
     };
-    // What the entrypoint holds once every event of the last renewal has been seen and checked.
-    const held = async () => {
-      await checked(renewal);
-      await sleep(200);
-      await renewal.idle();
+    // What the entrypoint holds once every event of the last renewal has been seen and checked:
+    // the same twice in a row, with no file operation of the watcher's still under way.
+    const tally = () => {
       const resources: Record<string, number> = {};
       for (const resource of process.getActiveResourcesInfo()) resources[resource] = (resources[resource] ?? 0) + 1;
       return { hangupListeners: process.listenerCount("SIGHUP"), resources };
+    };
+    const held = async () => {
+      let last = tally();
+      for (let attempt = 1; attempt <= 30; attempt++) {
+        await sleep(300);
+        await renewal.idle();
+        const now = tally();
+        const busy = Object.keys(now.resources).some((kind) => kind.startsWith("FSReq"));
+        if (!busy && JSON.stringify(now) === JSON.stringify(last)) return now;
+        last = now;
+      }
+      throw new Error(`the watcher did not go quiet within 9 s: ${JSON.stringify(last)}`);
     };
     for (let n = 0; n < 3; n++) await renewAndHangUp();
     const warm = await held();
     for (let n = 0; n < 10; n++) await renewAndHangUp();
     expect(await held()).toEqual(warm);
-  }, 30_000);
+  }, 60_000);
 
   it("should reload on SIGHUP even when no certificate changed", async () => {
     const { renewal, prosody, first } = renewalServing();
