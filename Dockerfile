@@ -38,6 +38,8 @@ COPY server/apt/prosody-from-backports.pref /etc/apt/preferences.d/
 # dpkg skips what nothing here runs: corepack and TypeScript typings that come with nodejs, and
 # tini's static twin. Prosody 13.0.6 creates its user and directories (conf.d, certs, logs) with
 # systemd's sysusers and tmpfiles: the standalone tools, not all of systemd.
+# /run/prosody-appliance is prosody's so that `docker run --user 101:101` can write the generated
+# config there; started as root, the entrypoint gives it to root (Prosody only reads it).
 RUN groupadd --system --gid 101 prosody \
  && useradd --system --uid 101 --gid prosody --home-dir /var/lib/prosody --no-create-home \
             --shell /usr/sbin/nologin prosody \
@@ -54,7 +56,7 @@ RUN groupadd --system --gid 101 prosody \
            /var/cache/debconf/*-old /var/lib/dpkg/*-old \
            /usr/sbin/policy-rc.d /etc/prosody/certs/* /etc/prosody/conf.avail /etc/prosody/conf.d/* \
  && install -d -o prosody -g prosody -m 0750 /var/lib/prosody \
- && install -d -o root -g prosody -m 0750 /run/prosody-appliance
+ && install -d -o prosody -g prosody -m 0750 /run/prosody-appliance
 
 # Nothing in the container needs setuid or setgid binaries (su, passwd, mount ...): none are left.
 RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +

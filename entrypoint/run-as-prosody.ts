@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { PROSODY_USER } from "./paths.js";
+import { switchUser } from "./identity.js";
 
 export interface CommandResult {
   exitCode: number;
@@ -9,7 +10,7 @@ export interface CommandResult {
 }
 
 /**
- * Runs a command as the prosody user with no other group and a clean environment, secrets on
+ * Runs a command as the prosody user (without root: as this process) with no other group and a clean environment, secrets on
  * standard input (a command line is visible to every process), and collects what it prints.
  */
 export function runAsProsody(command: readonly string[], input = ""): Promise<CommandResult> {
@@ -17,7 +18,7 @@ export function runAsProsody(command: readonly string[], input = ""): Promise<Co
   process.umask(0o027);
   const child = spawn(
     "setpriv",
-    [`--reuid=${PROSODY_USER.uid}`, `--regid=${PROSODY_USER.gid}`, "--clear-groups", "--reset-env", "--", ...command],
+    [...switchUser(PROSODY_USER, "none"), "--reset-env", "--", ...command],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
   let stdout = "";

@@ -18,6 +18,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { log } from "../log.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import { readRegularFile } from "../read-regular-file.js";
+import { ownForReading, ownReader, runsAsRoot } from "../identity.js";
 import type { CertificateFiles, CheckedCertificate } from "./check-certificate.js";
 import { isReadableBy, type Reader } from "./readable-by.js";
 
@@ -38,6 +39,8 @@ export function certsGroupId(setting: "auto" | number, keys: CheckedCertificate[
 }
 
 export function prosodyReader(certsGid: number): Reader {
+  // Without root, Prosody runs as this process does, with the groups Docker gave it (--group-add).
+  if (!runsAsRoot()) return ownReader();
   return { uid: PROSODY_USER.uid, gids: [PROSODY_USER.gid, certsGid] };
 }
 
@@ -151,7 +154,7 @@ function makeFreshDirectory(dir: string): void {
   mkdirSync(dir, { mode: 0o700 });
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
-    fchownSync(fd, 0, PROSODY_USER.gid);
+    ownForReading(fd);
     fchmodSync(fd, 0o750);
   } finally {
     closeSync(fd);
@@ -165,7 +168,7 @@ function writePrivateFile(path: string, contents: Buffer, mode: number): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, contents);
-    fchownSync(fd, 0, PROSODY_USER.gid);
+    ownForReading(fd);
     fchmodSync(fd, mode);
     if ((fstatSync(fd).mode & 0o7777) !== mode) throw new Error(`${path}: mode not applied`);
   } finally {
@@ -235,7 +238,8 @@ export function grantKeyAccess(certsDir: string, name: string, cert: CheckedCert
 
   const why = blocked.readable ? "" : blocked.reason;
   const writable = isWritable(cert.realKeyPath) && isWritable(dirname(cert.realKeyPath));
-  if (options.groupFix && writable) {
+  // The group fix changes owners, which only root may do.
+  if (options.groupFix && writable && runsAsRoot()) {
     const changes = applyGroupFix(certsDir, cert, certsGid);
     for (const change of changes) log("info", `certs group: ${change}`);
     const after = [cert.certPath, cert.realKeyPath].map((p) => isReadableBy(p, reader)).find((r) => !r.readable);

@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { log } from "../log.js";
+import { ownReader, runsAsRoot } from "../identity.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import type { CertificateFiles, CheckedCertificate } from "./check-certificate.js";
 import { chooseCertificates, type CertificateChoice } from "./find-certificates.js";
@@ -42,6 +43,11 @@ export interface Resolution {
 
 const ROOT_READER = { uid: 0, gids: [0] };
 
+/** Root reads every file; without root (docker run --user) only what this process may read is a candidate. */
+function entrypointReader() {
+  return runsAsRoot() ? ROOT_READER : ownReader();
+}
+
 export function describeCertificate(cert: CheckedCertificate): string {
   return `${cert.certPath} (issuer ${cert.issuer}, names ${cert.names.join(" ")}, serial ${cert.serial}, expires ${cert.notAfter.toISOString()})`;
 }
@@ -49,11 +55,13 @@ export function describeCertificate(cert: CheckedCertificate): string {
 /** Every name's checked choice in the directory (content only: access is granted later). */
 export function chooseMounted(certsDir: string, names: readonly string[], now: Date): Map<string, CertificateChoice> {
   if (!existsSync(certsDir)) return new Map();
-  return chooseCertificates(certsDir, names, { reader: ROOT_READER, now });
+  return chooseCertificates(certsDir, names, { reader: entrypointReader(), now });
 }
 
 function selfSigned(name: string, dir: string): ServedCertificate {
-  const files = ensureSelfSigned(dir, name, { uid: 0, gid: PROSODY_USER.gid });
+  // Root keeps the pair, Prosody's group reads it; without root both are this process.
+  const own = ownReader();
+  const files = ensureSelfSigned(dir, name, runsAsRoot() ? { uid: 0, gid: PROSODY_USER.gid } : { uid: own.uid, gid: own.gids[0]! });
   const x509 = new X509Certificate(readFileSync(files.certPath));
   return {
     name,

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { log } from "../log.js";
+import { describeNonRoot, runsAsRoot } from "../identity.js";
 
 /**
  * Gives the image's `certs` group the gid that may read the keys, as the seed HOWTO's
@@ -9,6 +10,10 @@ import { log } from "../log.js";
  * (where this cannot be written) changes nothing that matters.
  */
 export function syncCertsGroup(gid: number, groupFile = "/etc/group"): string {
+  if (!runsAsRoot()) {
+    log("info", `certs group: not changed, which needs root; running as ${describeNonRoot()}, Prosody reads keys with these groups (add one with --group-add)`);
+    return `skipped (not root)`;
+  }
   const line = readFileSync(groupFile, "utf8")
     .split("\n")
     .find((l) => l.startsWith("certs:"));

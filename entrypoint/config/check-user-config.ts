@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { allows, isReadableBy, READ, SEARCH, type Reader } from "../certificates/readable-by.js";
 import { ConfigError } from "../errors.js";
+import { runsAsRoot } from "../identity.js";
 
 /**
  * Whether the reader may list `dir` (Prosody globs conf.d/*.cfg.lua). When the mode bits allow
@@ -12,6 +13,8 @@ import { ConfigError } from "../errors.js";
 function canList(dir: string, reader: Reader): boolean {
   const stats = statSync(dir);
   if (allows(stats, reader, READ) && allows(stats, reader, SEARCH)) return true;
+  // Without root, Prosody is this process: asking as itself needs no identity switch.
+  if (!runsAsRoot()) return spawnSync("test", ["-r", dir, "-a", "-x", dir]).status === 0;
   const asReader = ["--reuid", String(reader.uid), "--regid", String(reader.gids[0] ?? reader.uid), "--groups", reader.gids.join(",")];
   return spawnSync("setpriv", [...asReader, "--", "test", "-r", dir, "-a", "-x", dir]).status === 0;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import { log } from "../log.js";
+import { switchUser } from "../identity.js";
 
 export interface RunningProsody {
   child: ChildProcess;
@@ -89,8 +90,9 @@ function sendOnceHandled(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /**
- * Starts Prosody in the foreground as the unprivileged prosody user. setpriv sets the
- * supplementary groups explicitly: Node's own uid/gid spawn options would drop them.
+ * Starts Prosody in the foreground as the unprivileged prosody user (or, without root, as this
+ * process). setpriv sets the supplementary groups explicitly: Node's own uid/gid spawn options
+ * would drop them.
  */
 export function startProsody(options: StartOptions = {}): RunningProsody {
   const groups = [PROSODY_USER.gid, ...(options.extraGroups ?? [])];
@@ -100,9 +102,7 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
   const child = spawn(
     "setpriv",
     [
-      `--reuid=${PROSODY_USER.uid}`,
-      `--regid=${PROSODY_USER.gid}`,
-      `--groups=${[...new Set(groups)].join(",")}`,
+      ...switchUser(PROSODY_USER, groups),
       // No setuid binary or file capability can give Prosody (or what it runs) more than uid 101 has.
       "--no-new-privs",
       "--reset-env",

@@ -1,8 +1,9 @@
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { renderMigratorConfig, type StorageBackend, type SqlConnection } from "../config/storage-config.js";
 import { writeFileAtomic } from "../config/write-config.js";
 import { PATHS, PROSODY_USER } from "../paths.js";
+import { ownPathForReading } from "../identity.js";
 import type { CommandResult } from "../run-as-prosody.js";
 import { storeRows, type StoreRows } from "./database-probe.js";
 import { findInternalStores } from "./internal-stores.js";
@@ -56,7 +57,7 @@ export function migratorStores(rows: readonly StoreRows[]): Map<string, string[]
 
 function makeProsodyConfigDir(): string {
   const dir = mkdtempSync(join("/tmp", "appliance-migrator-"));
-  chownSync(dir, 0, PROSODY_USER.gid);
+  ownPathForReading(dir);
   chmodSync(dir, 0o750); // mkdtemp's 0700 would keep the migrator (as prosody) out
   return dir;
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { log } from "../log.js";
+import { switchUser } from "../identity.js";
 import type { SystemAccount } from "./system-account.js";
 
 /** Restart delays after an unexpected exit: doubling from the first to the last. */
@@ -62,9 +63,7 @@ export function superviseTurnServer(options: TurnServerOptions): TurnServer {
     const running = spawn(
       "setpriv",
       [
-        `--reuid=${options.account.uid}`,
-        `--regid=${options.account.gid}`,
-        `--groups=${options.account.gid}`,
+        ...switchUser(options.account, [options.account.gid]),
         "--no-new-privs",
         "--reset-env",
         "--",

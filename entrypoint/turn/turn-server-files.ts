@@ -1,7 +1,8 @@
-import { accessSync, closeSync, constants, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { CertificateFiles } from "../certificates/check-certificate.js";
 import type { SystemAccount } from "./system-account.js";
+import { ownForReading } from "../identity.js";
 
 /**
  * coturn's own directory: its config (with the shared secret) and its copy of the certificate
@@ -46,7 +47,7 @@ function prepareDir(files: TurnServerFiles, account: SystemAccount): void {
   }
   const fd = openSync(files.dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
-    fchownSync(fd, 0, account.gid);
+    ownForReading(fd, account.gid);
     // Group-writable for coturn's pid file; nobody else may enter.
     fchmodSync(fd, 0o770);
   } finally {
@@ -64,7 +65,7 @@ function replace(path: string, contents: Buffer | string, mode: number, account:
   const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, typeof contents === "string" ? Buffer.from(contents) : contents);
-    fchownSync(fd, 0, account.gid);
+    ownForReading(fd, account.gid);
     fchmodSync(fd, mode);
   } finally {
     closeSync(fd);

@@ -17,6 +17,8 @@ export interface ApplianceOptions {
   binds?: string[];
   /** Named volume mounted at /var/lib/prosody (created and labelled for cleanup). */
   dataVolume?: string;
+  /** `docker run --user`, e.g. "101:101"; the image's default (root) when absent. */
+  user?: string;
   /** Extra HostConfig (security options, sysctls, tmpfs ...). */
   hostConfig?: Docker.HostConfig;
   /** Docker network to attach to, with DNS aliases. */
@@ -85,6 +87,7 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
     Image: options.image ?? IMAGE,
     Env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
     Labels: TEST_LABELS,
+    ...(options.user ? { User: options.user } : {}),
     ExposedPorts: exposed,
     // APPLIANCE_HARDENED=1 first, so that a test's own options (e.g. a tmpfs it needs) still apply.
     HostConfig: { PortBindings: bindings, Binds: binds, ...hardenedWith(options.hostConfig) },

@@ -30,3 +30,14 @@ export function hardenedHostConfig(): Docker.HostConfig {
 export function hardenedByEnvironment(env: NodeJS.ProcessEnv = process.env): Docker.HostConfig {
   return env.APPLIANCE_HARDENED === "1" ? hardenedHostConfig() : {};
 }
+
+/** The README's non-root `docker run` line: `--user` with these options (plus --group-add for the keys). */
+export const NON_ROOT_USER = "101:101";
+
+export const NON_ROOT_HOST_CONFIG: Docker.HostConfig = {
+  CapDrop: ["ALL"],
+  CapAdd: [],
+  SecurityOpt: ["no-new-privileges:true"],
+  ReadonlyRootfs: true,
+  Tmpfs: { "/run": "uid=101,gid=101" },
+};

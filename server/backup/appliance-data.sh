@@ -124,4 +124,7 @@ resume_prosody() {
 	watchdog=""
 }
 
-as_prosody() { setpriv --reuid="$PROSODY_UID" --regid="$PROSODY_GID" --clear-groups -- "$@"; }
+# Without root (docker run --user 101:101) this already is prosody, and only root may switch.
+as_prosody() {
+	if [ "$(id -u)" -eq 0 ]; then setpriv --reuid="$PROSODY_UID" --regid="$PROSODY_GID" --clear-groups -- "$@"; else "$@"; fi
+}
