@@ -1,32 +1,13 @@
 import { readFileSync } from "node:fs";
-import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { prosodyPid, startAppliance } from "./helpers/appliance.js";
-import { WRITABLE_TMPFS, composeHardening } from "./helpers/hardening.js";
+import { WRITABLE_TMPFS, composeHardening, readmeHardening } from "./helpers/hardening.js";
 import { DOMAIN, startServicesServer, type ServicesServer } from "../test-support/services-server.js";
 import { httpsRequest } from "../test-support/https-request.js";
 import { joinRoom, sendGroupMessage, waitForGroupMessage } from "../test-support/xmpp/muc.js";
 import { putToSlot, requestSlot } from "../test-support/xmpp/upload.js";
 import { waitFor } from "../test-support/wait-for.js";
-
-/** The security options of the README's hardened `docker run` line, as Docker's HostConfig. */
-function readmeHardening(): Docker.HostConfig {
-  const readme = readFileSync("README.md", "utf8");
-  const block = /The hardened `docker run`[^\n]*\n\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (!block) throw new Error("README.md has no hardened `docker run` block after \"The hardened `docker run`\"");
-  const words = block.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean);
-  const config: Required<Pick<Docker.HostConfig, "CapDrop" | "CapAdd" | "SecurityOpt" | "Tmpfs">> & Docker.HostConfig = { CapDrop: [], CapAdd: [], SecurityOpt: [], Tmpfs: {} };
-  for (let i = 0; i < words.length; i++) {
-    const [flag, value] = [words[i], words[i + 1]!];
-    if (flag === "--cap-drop") config.CapDrop.push(value);
-    else if (flag === "--cap-add") config.CapAdd.push(value);
-    else if (flag === "--security-opt") config.SecurityOpt.push(value);
-    else if (flag === "--tmpfs") config.Tmpfs[value] = "";
-    else if (flag === "--read-only") config.ReadonlyRootfs = true;
-  }
-  return config;
-}
 
 /** The `key: [a, b]` list of compose.yaml's xmpp service. */
 function composeList(key: string): string[] {

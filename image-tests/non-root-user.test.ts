@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestVolume, removeTestVolume, startAppliance, type Appliance } from "./helpers/appliance.js";
-import { NON_ROOT_HOST_CONFIG, NON_ROOT_USER } from "./helpers/hardening.js";
+import { readmeNonRoot } from "./helpers/hardening.js";
 import { letsEncryptFixture, type LetsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
 import { allServe, servedEverywhere } from "./helpers/served-everywhere.js";
 import { waitFor } from "../test-support/wait-for.js";
@@ -17,13 +17,13 @@ const CERTS_GID = 990;
 const IDENTITIES = 'for s in /proc/[0-9]*/status; do awk \'/^Name:/{n=$2} /^Uid:/{u=$2" "$3" "$4" "$5} /^CapEff:/{c=$2} END{print n": uid "u", CapEff "c}\' "$s"; done 2>/dev/null';
 
 /**
- * `docker run --user 101:101 --group-add 990 --cap-drop ALL --read-only --tmpfs /run:uid=101,gid=101`:
- * the README's non-root line, with keys group-readable by 990 (certbot's documented group fix,
- * done on the host) and a data volume that already belongs to 101 (a fresh named volume gets
- * the image's owner).
+ * The README's `docker run --user 101:101` line, with keys group-readable by its --group-add
+ * gid (certbot's documented group fix, done on the host) and a data volume that already
+ * belongs to 101 (a new named volume gets the image's owner).
  */
 function nonRoot(extra: Docker.HostConfig = {}): { user: string; hostConfig: Docker.HostConfig } {
-  return { user: NON_ROOT_USER, hostConfig: { ...NON_ROOT_HOST_CONFIG, GroupAdd: [String(CERTS_GID)], ...extra } };
+  const { user, hostConfig } = readmeNonRoot();
+  return { user: user!, hostConfig: { ...hostConfig, ...extra } };
 }
 
 let le: LetsEncryptFixture;
@@ -32,6 +32,10 @@ const volume = `appliance-test-non-root-${process.pid}`;
 
 beforeAll(async () => {
   le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN, `*.${DOMAIN}`] }]);
+  expect(readmeNonRoot()).toEqual({
+    user: "101:101",
+    hostConfig: { CapDrop: ["ALL"], CapAdd: [], SecurityOpt: ["no-new-privileges:true"], ReadonlyRootfs: true, Tmpfs: { "/run": "uid=101,gid=101" }, GroupAdd: [String(CERTS_GID)] },
+  });
   le.tree.applyGroupFix(CERTS_GID, { dirMode: 0o750 });
   await createTestVolume(volume);
   appliance = await startAppliance({ ...nonRoot(), binds: [le.bind], dataVolume: volume });

@@ -31,13 +31,38 @@ export function hardenedByEnvironment(env: NodeJS.ProcessEnv = process.env): Doc
   return env.APPLIANCE_HARDENED === "1" ? hardenedHostConfig() : {};
 }
 
-/** The README's non-root `docker run` line: `--user` with these options (plus --group-add for the keys). */
-export const NON_ROOT_USER = "101:101";
+/** A `docker run` block of the README (the one after `lead`), as the options Docker's API takes. */
+export interface ReadmeRun {
+  /** --user, when given. */
+  user?: string;
+  hostConfig: Required<Pick<Docker.HostConfig, "CapDrop" | "CapAdd" | "SecurityOpt" | "Tmpfs" | "GroupAdd">> & Docker.HostConfig;
+}
 
-export const NON_ROOT_HOST_CONFIG: Docker.HostConfig = {
-  CapDrop: ["ALL"],
-  CapAdd: [],
-  SecurityOpt: ["no-new-privileges:true"],
-  ReadonlyRootfs: true,
-  Tmpfs: { "/run": "uid=101,gid=101" },
-};
+export function readmeRun(lead: string): ReadmeRun {
+  const readme = readFileSync("README.md", "utf8");
+  const start = readme.indexOf(lead);
+  const block = start < 0 ? undefined : /```sh\n([\s\S]*?)```/.exec(readme.slice(start))?.[1];
+  if (!block) throw new Error(`README.md has no \`docker run\` block after "${lead}"`);
+  const words = block.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean);
+  const run: ReadmeRun = { hostConfig: { CapDrop: [], CapAdd: [], SecurityOpt: [], Tmpfs: {}, GroupAdd: [] } };
+  const config = run.hostConfig;
+  for (let i = 0; i < words.length; i++) {
+    const [flag, value] = [words[i], words[i + 1]!];
+    if (flag === "--cap-drop") config.CapDrop.push(value);
+    else if (flag === "--cap-add") config.CapAdd.push(value);
+    else if (flag === "--security-opt") config.SecurityOpt.push(value);
+    else if (flag === "--group-add") config.GroupAdd.push(value);
+    else if (flag === "--user") run.user = value;
+    else if (flag === "--tmpfs") {
+      const [path, options = ""] = value.split(/:(.*)/s);
+      config.Tmpfs[path!] = options;
+    } else if (flag === "--read-only") config.ReadonlyRootfs = true;
+  }
+  return run;
+}
+
+/** The README's hardened `docker run` line (as root, compose.yaml's capabilities). */
+export const readmeHardening = () => readmeRun("The hardened `docker run`").hostConfig;
+
+/** The README's `docker run --user 101:101` line: no root, no capability. */
+export const readmeNonRoot = () => readmeRun("**Without root: `--user 101:101`.**");
