@@ -7,6 +7,7 @@ const input = (env: Record<string, string> = {}) => ({
   secret: "0123456789abcdefghij",
   certificate: { certPath: "/dev/shm/turn/certificate.pem", keyPath: "/dev/shm/turn/key.pem" },
   pidFile: "/dev/shm/turn/turnserver.pid",
+  userDb: "/dev/shm/turn/turndb",
 });
 
 describe("renderTurnServerConfig", () => {
@@ -26,6 +27,7 @@ describe("renderTurnServerConfig", () => {
         "no-cli",
         "log-file=stdout",
         "pidfile=/dev/shm/turn/turnserver.pid",
+        "userdb=/dev/shm/turn/turndb",
       ]),
     );
     expect(lines.filter((l) => l.startsWith("external-ip") || l.startsWith("allowed-peer-ip"))).toEqual([]);

@@ -49,10 +49,15 @@ export interface TurnServerConfigInput {
   /** The pair coturn serves on 5349 (its own copy of the primary domain's). */
   certificate: CertificateFiles;
   pidFile: string;
+  /**
+   * coturn's user database, unused with the shared secret but opened anyway: in its own
+   * directory, so that coturn need not reach Debian's /var/lib/turn (not its uid's without root).
+   */
+  userDb: string;
 }
 
 /** coturn's configuration file: long-term credentials from the shared secret (TURN REST API). */
-export function renderTurnServerConfig({ settings, secret, certificate, pidFile }: TurnServerConfigInput): string {
+export function renderTurnServerConfig({ settings, secret, certificate, pidFile, userDb }: TurnServerConfigInput): string {
   const lines = [
     "# Written by the prosody-appliance entrypoint at every start; edits here are lost.",
     `listening-port=${TURN_PORT}`,
@@ -77,6 +82,7 @@ export function renderTurnServerConfig({ settings, secret, certificate, pidFile 
     "log-file=stdout",
     "simple-log",
     `pidfile=${pidFile}`,
+    `userdb=${userDb}`,
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -20,7 +20,7 @@ export function startBuiltinTurn(settings: Settings, secret: string, certificate
   const account = systemAccount(TURN_ACCOUNT);
   const files = turnServerFiles();
   writeTurnCertificate(certificate, files, account);
-  writeTurnConfig(renderTurnServerConfig({ settings, secret, certificate: files.certificate, pidFile: files.pidFile }), files, account);
+  writeTurnConfig(renderTurnServerConfig({ settings, secret, certificate: files.certificate, pidFile: files.pidFile, userDb: files.userDb }), files, account);
   const server = superviseTurnServer({ account, config: files.config });
   return {
     ...server,

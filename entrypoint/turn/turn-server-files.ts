@@ -22,6 +22,7 @@ export interface TurnServerFiles {
   dir: string;
   config: string;
   pidFile: string;
+  userDb: string;
   /** Fixed paths: a renewal replaces the files under them, then asks coturn to re-read them. */
   certificate: CertificateFiles;
 }
@@ -31,6 +32,7 @@ export function turnServerFiles(dir = turnServerDir()): TurnServerFiles {
     dir,
     config: join(dir, "turnserver.conf"),
     pidFile: join(dir, "turnserver.pid"),
+    userDb: join(dir, "turndb"),
     certificate: { certPath: join(dir, "certificate.pem"), keyPath: join(dir, "key.pem") },
   };
 }
