@@ -73,8 +73,17 @@ export function prepareDataDir(dataDir: string = PATHS.dataDir): string {
     return `${dataDir} belongs to ${PROSODY_USER.name}`;
   }
   if (!runsAsRoot()) return checkOwnDataDir(dataDir, stat);
+  // Before the chown: a directory root still owns (a new bind mount) needs no CAP_FOWNER to chmod.
+  try {
+    chmodSync(dataDir, 0o750);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") throw error;
+    throw new ConfigError([
+      `${dataDir} belongs to uid ${stat.uid}:${stat.gid}, and taking it over for ${PROSODY_USER.name} needs the FOWNER capability, which this container was not given. ` +
+        `Accepted: chown -R ${PROSODY_USER.uid}:${PROSODY_USER.gid} on the volume, or one start with --cap-add FOWNER (compose: cap_add).`,
+    ]);
+  }
   const changed = chownTree(dataDir, PROSODY_USER.uid, PROSODY_USER.gid);
-  chmodSync(dataDir, 0o750);
   log("warn", `${dataDir} belonged to uid ${stat.uid}:${stat.gid}; gave ${changed} files to ${PROSODY_USER.name} (uid ${PROSODY_USER.uid})`);
   return `${dataDir} taken over for ${PROSODY_USER.name}`;
 }
