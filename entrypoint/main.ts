@@ -7,6 +7,7 @@ import { certificateNames, publicHttpsName } from "./certificate-names.js";
 import { canListenOnIpv6 } from "./detect-ipv6.js";
 import { onHostNetwork } from "./detect-host-network.js";
 import { prepareDataDir } from "./prepare-data-dir.js";
+import { checkCapabilities } from "./capabilities.js";
 import { chooseMounted, describeCertificate, resolveCertificates, type ServedCertificate } from "./certificates/resolve-certificates.js";
 import { certsGroupId, prosodyReader } from "./certificates/key-access.js";
 import { syncCertsGroup } from "./certificates/sync-certs-group.js";
@@ -39,6 +40,8 @@ async function main(): Promise<number> {
   setLogLevel(settings.logLevel);
   for (const warning of serviceWarnings(settings, { hostNetwork: onHostNetwork() })) log("warn", warning);
   const names = certificateNames(settings);
+
+  await step("check capabilities", () => checkCapabilities(), (summary) => summary);
 
   const ipv6 = await step(
     "detect IPv6",

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { prosodyPid, startAppliance } from "./helpers/appliance.js";
 import { waitFor } from "../test-support/wait-for.js";
@@ -24,5 +27,27 @@ describe("least privilege", () => {
     await waitFor("Prosody to reload its certificates", async () => (await appliance.logs()).includes("Certificates reloaded"));
     await appliance.container.stop({ t: 10 });
     expect(await appliance.exited()).toBe(0);
+  });
+
+  it("should take a new root-owned bind mount over for prosody with compose.yaml's capabilities alone", async () => {
+    expect(composeHardening().CapAdd).not.toContain("FOWNER");
+    const hostDir = mkdtempSync(join(tmpdir(), "appliance-bind-data-"));
+    try {
+      await using appliance = await startAppliance({ hostConfig: composeHardening(), binds: [`${hostDir}:/var/lib/prosody`] });
+      expect(await appliance.logs()).toContain("prepare data volume: /var/lib/prosody taken over for prosody");
+      const stat = statSync(hostDir);
+      expect({ uid: stat.uid, gid: stat.gid, mode: (stat.mode & 0o7777).toString(8) }).toEqual({ uid: 101, gid: 101, mode: "750" });
+    } finally {
+      rmSync(hostDir, { recursive: true, force: true });
+    }
+  });
+
+  it("should refuse to start as root without one of compose.yaml's capabilities, naming it and the fix", async () => {
+    const hardening = composeHardening();
+    await using refused = await startAppliance({ hostConfig: { ...hardening, CapAdd: hardening.CapAdd.filter((cap) => cap !== "KILL") }, waitUntil: "started" });
+    expect(await refused.exited()).toBe(78);
+    const logs = await refused.logs();
+    expect(logs).toContain("capability KILL is missing: the root entrypoint signals Prosody and coturn (reload, stop).");
+    expect(logs).toContain("Accepted: --cap-add for each (--cap-add KILL; compose: cap_add), or no root at all: --user 101:101 with mounts uid 101 can use (README, Security).");
   });
 });
