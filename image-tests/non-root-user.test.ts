@@ -34,7 +34,7 @@ beforeAll(async () => {
   le = letsEncryptFixture([{ name: DOMAIN, names: [DOMAIN, `*.${DOMAIN}`] }]);
   expect(readmeNonRoot()).toEqual({
     user: "101:101",
-    hostConfig: { CapDrop: ["ALL"], CapAdd: [], SecurityOpt: ["no-new-privileges:true"], ReadonlyRootfs: true, Tmpfs: { "/run": "uid=101,gid=101" }, GroupAdd: [String(CERTS_GID)] },
+    hostConfig: { CapDrop: ["ALL"], CapAdd: [], SecurityOpt: ["no-new-privileges:true"], ReadonlyRootfs: true, Tmpfs: { "/run": "uid=101,gid=101", "/tmp": "uid=101,gid=101" }, GroupAdd: [String(CERTS_GID)] },
   });
   le.tree.applyGroupFix(CERTS_GID, { dirMode: 0o750 });
   await createTestVolume(volume);
@@ -97,7 +97,7 @@ describe("docker run --user 101:101 (no root at all)", () => {
   });
 
   it("should refuse a /run tmpfs it cannot write with exit 78, saying how to give it to uid 101", async () => {
-    await using refused = await startAppliance({ ...nonRoot({ Tmpfs: { "/run": "" } }), waitUntil: "started" });
+    await using refused = await startAppliance({ ...nonRoot({ Tmpfs: { "/run": "", "/tmp": "uid=101,gid=101" } }), waitUntil: "started" });
     expect(await refused.exited()).toBe(78);
     expect(await refused.logs()).toContain(
       "/run/prosody-appliance cannot be created by uid 101, gids 101,990 (docker run --user): the generated Prosody configuration is written there. " +

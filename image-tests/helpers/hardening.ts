@@ -13,10 +13,11 @@ export function composeHardening(): { CapDrop: string[]; CapAdd: string[]; Secur
 }
 
 /**
- * The only path the appliance writes outside its data volume and /dev/shm (README "Security"):
- * generated configuration and certificate links. Everything else can be read-only.
+ * The only paths the appliance writes outside its data volume and /dev/shm (README "Security"):
+ * generated configuration and certificate links (/run), backup and restore work (/tmp).
+ * Everything else can be read-only.
  */
-export const WRITABLE_TMPFS: Record<string, string> = { "/run": "" };
+export const WRITABLE_TMPFS: Record<string, string> = { "/run": "", "/tmp": "" };
 
 /** compose.yaml's capabilities and no-new-privileges, plus a read-only root with WRITABLE_TMPFS. */
 export function hardenedHostConfig(): Docker.HostConfig {
