@@ -85,7 +85,12 @@ describe("the certs group", () => {
     await using appliance = await startAppliance({ binds: [le.bind] });
 
     expect(await prosodyGroups(appliance)).toEqual(["101", "4321"]);
-    expect((await appliance.exec(["getent", "group", "certs"])).stdout).toMatch(/^certs:x:4321:prosody/);
+    if ((await appliance.container.inspect()).HostConfig.ReadonlyRootfs) {
+      // A read-only root keeps /etc/group as built: said once, and Prosody has the gid all the same.
+      expect(await appliance.logs()).toContain("could not give the certs group gid 4321 (");
+    } else {
+      expect((await appliance.exec(["getent", "group", "certs"])).stdout).toMatch(/^certs:x:4321:prosody/);
+    }
     expect(treeChanges(before, snapshotTree(le.tree.root))).toEqual([]);
     expect(await servedEverywhere(appliance, DOMAIN)).toEqual(allServe(le.tree.serial(DOMAIN)));
   });
