@@ -27,7 +27,7 @@ import { turnSecret } from "./turn/turn-secret.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
 import { describeSql, sqlConnection } from "./config/storage-config.js";
 import { waitForDatabase } from "./storage/wait-for-database.js";
-import { databaseAnswers } from "./storage/database-probe.js";
+import { databaseGauge } from "./storage/database-probe.js";
 import { migrateToSql, warnIfMigratedAway } from "./storage/migrate-storage.js";
 
 function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string, ServedCertificate>, secret: string | undefined) {
@@ -147,7 +147,7 @@ async function main(): Promise<number> {
             startMetricsServer({
               listen: metricsListen,
               allow: settings.metricsAllow,
-              ...(sql ? { databaseUp: () => databaseAnswers(sql) } : {}),
+              ...(sql ? { databaseUp: databaseGauge(sql) } : {}),
               state: () => ({
                 served: renewal.current,
                 outcomes: renewal.outcomes,

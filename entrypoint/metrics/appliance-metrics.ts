@@ -7,7 +7,7 @@ export interface ApplianceState {
   outcomes: ReadonlyMap<string, Record<RenewalOutcome, number>>;
   /** Absent unless XMPP_TURN=builtin. */
   turnUp?: () => boolean;
-  /** Absent with file storage: whether the SQL database answered a query for this scrape. */
+  /** Absent with file storage: whether the SQL database answered its latest query (databaseGauge). */
   databaseUp?: boolean;
   /** Whether Prosody's own metrics were read for this scrape. */
   prosodyUp: boolean;
@@ -59,7 +59,7 @@ export function renderApplianceMetrics(state: ApplianceState): string {
     families.push(family("appliance_turn_up", "gauge", "1 while the built-in TURN server (coturn) runs.", [`appliance_turn_up ${state.turnUp() ? 1 : 0}`]));
   }
   if (state.databaseUp !== undefined) {
-    families.push(family("appliance_database_up", "gauge", "1 if the SQL database (XMPP_STORAGE=sqlite or postgres) answered a query for this scrape.", [`appliance_database_up ${state.databaseUp ? 1 : 0}`]));
+    families.push(family("appliance_database_up", "gauge", "1 if the SQL database (XMPP_STORAGE=sqlite or postgres) answered a query, asked at most once every 5 s.", [`appliance_database_up ${state.databaseUp ? 1 : 0}`]));
   }
   return families.join("");
 }

@@ -23,7 +23,7 @@ export interface MetricsServerOptions {
   /** XMPP_METRICS_ALLOW: CIDR ranges; empty allows whoever reaches the address. */
   allow: readonly string[];
   state(): Omit<ApplianceState, "prosodyUp" | "databaseUp">;
-  /** With SQL storage: asks the database, at each scrape. */
+  /** With SQL storage: whether the database answers (databaseGauge: one probe at a time, its answer reused for a few seconds). */
   databaseUp?: () => Promise<boolean>;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SqlConnection } from "../config/storage-config.js";
-import { databaseAnswers, storeRows, type ProbeRunner } from "./database-probe.js";
+import { databaseAnswers, databaseGauge, storeRows, type ProbeRunner } from "./database-probe.js";
 
 const SQL: SqlConnection = { driver: "PostgreSQL", database: "dbname=prosody sslmode=prefer connect_timeout=5", host: "db", port: 5432, username: "prosody", password: "s3cret" };
 const answering = (stdout: string, exitCode = 0): ProbeRunner & { calls: Array<{ args: readonly string[]; connection: string }> } => {
@@ -24,6 +24,41 @@ describe("databaseAnswers", () => {
     ["a probe that crashed", answering("", 1)],
   ])("should be false for %s, without throwing", async (_, run) => {
     expect(await databaseAnswers(SQL, run)).toBe(false);
+  });
+});
+
+describe("databaseGauge", () => {
+  /** A probe that answers only when told to, like one waiting on a database that hangs. */
+  function heldProbe() {
+    const pending: Array<(stdout: string) => void> = [];
+    const run: ProbeRunner = () => new Promise((resolve) => pending.push((stdout) => resolve({ exitCode: 0, stdout, output: stdout })));
+    return { run, pending };
+  }
+
+  it("should run one probe for scrapes that come while it is in flight, and give them all its answer", async () => {
+    const { run, pending } = heldProbe();
+    const gauge = databaseGauge(SQL, { run, now: () => 0 });
+    const scrapes = Array.from({ length: 20 }, () => gauge());
+    expect(pending).toHaveLength(1);
+    pending[0]!("error no connection to the server\n");
+    expect(await Promise.all(scrapes)).toEqual(Array.from({ length: 20 }, () => false));
+  });
+
+  it("should reuse an answer for maxAgeMs, then ask the database again", async () => {
+    const { run, pending } = heldProbe();
+    let clock = 1_000;
+    const gauge = databaseGauge(SQL, { run, maxAgeMs: 5_000, now: () => clock });
+    const first = gauge();
+    pending[0]!("ok\n");
+    expect(await first).toBe(true);
+    clock += 4_999;
+    expect(await gauge()).toBe(true);
+    expect(pending).toHaveLength(1);
+    clock += 1;
+    const second = gauge();
+    expect(pending).toHaveLength(2);
+    pending[1]!("error no connection to the server\n");
+    expect(await second).toBe(false);
   });
 });
 

@@ -151,11 +151,36 @@ export async function storeRows(sql: SqlConnection, run: ProbeRunner = runProbe)
   });
 }
 
-/** Whether the database answers a query now, for the metrics; never throws, never waits past the probe's connect timeout. */
+/** Whether the database answers a query now; never throws, never waits past the probe's connect timeout. */
 export async function databaseAnswers(sql: SqlConnection, run: ProbeRunner = runProbe): Promise<boolean> {
   try {
     return (await probe(sql, ["ping"], run, async (_sql, detail) => detail)).includes("ok");
   } catch {
     return false;
   }
+}
+
+/** How long one answer of the database gauge serves further scrapes. */
+export const DATABASE_GAUGE_MAX_AGE_MS = 5_000;
+
+/**
+ * The metrics' database gauge: one probe at a time, its answer reused for `maxAgeMs`. Scrapes
+ * come as often as a scraper (or several) likes; the probe is a process, and while a database
+ * hangs it takes up to its connect timeout, so asking per scrape would pile processes up.
+ */
+export function databaseGauge(
+  sql: SqlConnection,
+  { run = runProbe, maxAgeMs = DATABASE_GAUGE_MAX_AGE_MS, now = Date.now }: { run?: ProbeRunner; maxAgeMs?: number; now?: () => number } = {},
+): () => Promise<boolean> {
+  let last: { up: boolean; at: number } | undefined;
+  let inFlight: Promise<boolean> | undefined;
+  return () => {
+    if (last && now() - last.at < maxAgeMs) return Promise.resolve(last.up);
+    inFlight ??= databaseAnswers(sql, run).then((up) => {
+      last = { up, at: now() };
+      inFlight = undefined;
+      return up;
+    });
+    return inFlight;
+  };
 }
