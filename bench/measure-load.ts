@@ -77,7 +77,14 @@ export async function measureLoad(
       // The variants step in turn; each may use an equal share of what is left.
       for (const [index, variant] of VARIANTS.entries()) {
         const share = (finishBy - Date.now()) / (VARIANTS.length - index);
-        await heldSessions(variant, profile, setup, workDir, results.get(variant)!, Date.now() + share, progress);
+        const result = results.get(variant)!;
+        // One variant that fails (or does not start in time) costs its own rows, not the others'.
+        try {
+          await heldSessions(variant, profile, setup, workDir, result, Date.now() + share, progress);
+        } catch (error) {
+          result.stepStopReason = `not measured further: ${(error as Error).message.split("\n")[0]}`;
+          progress(`sessions ${variant}: ${result.stepStopReason}`);
+        }
       }
     }
   } finally {
@@ -97,6 +104,7 @@ async function startReady(
   accounts: { load?: number; clients?: number },
   c2sPorts: number,
   { certificates, postgres }: LoadSetup,
+  readyBy: number,
 ): Promise<{ container: BenchContainer; data: DataDirectory }> {
   const data = createDataDirectory(BENCH_DOMAIN, accounts);
   // The accounts are written as files; the PostgreSQL variant migrates them at its start.
@@ -104,7 +112,8 @@ async function startReady(
   const plan = await planContainer(variant, { certsDir: certificates.tree.root, dataDir: data.path }, { c2sPorts, ...storage });
   const container = await runContainer(plan);
   try {
-    await waitForVerifiedTls(plan.ports.directTls, certificates.caPem, variant === "postgres" ? 600_000 : 60_000);
+    // The PostgreSQL variant migrates its accounts first: given until the step's time is up, not past it.
+    await waitForVerifiedTls(plan.ports.directTls, certificates.caPem, variant === "postgres" ? Math.max(60_000, readyBy - Date.now()) : 60_000);
   } catch (error) {
     await container.remove();
     data.dispose();
@@ -127,7 +136,7 @@ async function loginsAndMessages(
   const accounts = { load: Math.max(profile.loginsPerRun, profile.messagePairs * 2) };
   const running = new Map<Variant, { container: BenchContainer; data: DataDirectory }>();
   try {
-    for (const variant of VARIANTS) running.set(variant, await startReady(variant, accounts, 1, setup));
+    for (const variant of VARIANTS) running.set(variant, await startReady(variant, accounts, 1, setup, halfway));
     const csvPath = join(workDir, "logins.csv");
     writeFileSync(csvPath, accountsCsv(1, profile.loginsPerRun));
 
@@ -212,7 +221,7 @@ async function heldSessions(
 ): Promise<void> {
   const most = Math.max(...profile.sessionSteps);
   const ports = Math.max(1, Math.ceil(most / SESSIONS_PER_PUBLISHED_PORT));
-  const { container, data } = await startReady(variant, { load: most }, ports, setup);
+  const { container, data } = await startReady(variant, { load: most }, ports, setup, finishBy);
   const tsungs: TsungRun[] = [];
   try {
     await sleep(profile.settleMs);
