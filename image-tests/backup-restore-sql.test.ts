@@ -88,4 +88,17 @@ describe("backup and restore across storage kinds (file storage and PostgreSQL)"
     expect(restore.status).toBe(0);
     await expectSeededData(fixture, internalTarget);
   }, 200_000);
+
+  it("should refuse --force into the PostgreSQL server that holds data, and keep every row (a database's rows cannot be set aside)", async () => {
+    const rows = () => fixture.postgres.psql(`SELECT (SELECT count(*) FROM prosody) || ' ' || (SELECT count(*) FROM prosodyarchive)`, "target");
+    const before = await rows();
+    const forced = await shellCommand(`docker exec -i ${postgresTarget.container.id} appliance-restore --force < ${join(backups, "from-internal.tar.gz")}`);
+    expect(forced.stderr).toBe(
+      "appliance-restore: --force cannot set aside the data of an SQL database (XMPP_STORAGE=postgres): restore into an empty database (a new XMPP_DB_NAME, or a new volume for sqlite)\n",
+    );
+    expect(forced.status).toBe(73);
+    expect(await rows()).toBe(before);
+    await using alice = await fixture.login(postgresTarget, "alice");
+    expect(await alice.roster()).toEqual(new Map([[`bob@${DOMAIN}`, "Bob"]]));
+  }, 100_000);
 });
