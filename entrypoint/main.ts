@@ -18,6 +18,7 @@ import { builtinTurnsOffered } from "./config/turn-server-config.js";
 import { writeConfig } from "./config/write-config.js";
 import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
 import { startProsody, stopProsody } from "./prosody/start-prosody.js";
+import { watchEventLoop } from "./prosody/watchdog.js";
 import { waitUntilServing } from "./prosody/wait-until-serving.js";
 import { createFirstRunAccounts, listedAccounts } from "./prosody/first-run-accounts.js";
 import { Renewal, watchForRenewals } from "./renewal/renewal.js";
@@ -95,6 +96,9 @@ async function main(): Promise<number> {
   }
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
+  // From here on a stuck event loop would leave Prosody unsupervised: the watchdog stops it cleanly.
+  const stopWatchdog = watchEventLoop(prosody.child.pid!);
+  prosody.exited.then(stopWatchdog, stopWatchdog);
   // TURN and the certificate watcher are not needed before Prosody serves: started after it, they
   // leave the CPU to Prosody's own start.
   const serving = await step("wait for Prosody", () => waitUntilServing(prosody.exited), (outcome) => outcome);
@@ -169,8 +173,13 @@ function prosodyExited(exitCode: number): number {
   return exitCode;
 }
 
+/** Set once a failure ends the entrypoint: Prosody's exit, which the failure causes, is not the outcome. */
+let failing = false;
+
 /** Any failure ends here: Prosody, if it runs, is stopped cleanly before the container exits non-zero. */
 async function fail(error: unknown): Promise<never> {
+  const first = !failing;
+  failing = true;
   if (error instanceof ConfigError) {
     for (const problem of error.problems) log("error", problem);
     log("error", `not starting Prosody: fix the setting${error.problems.length > 1 ? "s" : ""} above (exit ${error.exitCode})`);
@@ -182,6 +191,8 @@ async function fail(error: unknown): Promise<never> {
     process.exit(error.exitCode);
   }
   log("error", `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  // A failure while the first one stops Prosody: that one exits once Prosody has stopped.
+  if (!first) return new Promise<never>(() => undefined);
   await stopProsody();
   process.exit(1);
 }
@@ -197,5 +208,8 @@ export function run(): void {
   process.on("unhandledRejection", (error) => void fail(error));
   // Node's own start and loading this code: the part of every start before the first step.
   log("info", `entrypoint loaded (${Math.round(performance.now())} ms after Node started)`);
-  main().then((code) => process.exit(code), fail);
+  main().then((code) => {
+    // stopProsody's SIGTERM ends Prosody with 0, which would end main() too: fail() gives the exit code.
+    if (!failing) process.exit(code);
+  }, fail);
 }
