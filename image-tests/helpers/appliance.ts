@@ -31,6 +31,8 @@ export interface ApplianceOptions {
   extraPorts?: Array<number | { port: number; samePort: true } | { port: number; hostPort: number }>;
   /** Wait until Prosody answers (default), or only until the container has started. */
   waitUntil?: "ready" | "started";
+  /** Another ENTRYPOINT than the image's (e.g. the same Node with a fault injected: injected-fault.ts). */
+  entrypoint?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -85,6 +87,7 @@ export async function startAppliance(options: ApplianceOptions = {}): Promise<Ap
   const container = await docker.createContainer({
     name: `appliance-test-${process.pid}-${++counter}-${Date.now().toString(36)}`,
     Image: options.image ?? IMAGE,
+    ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
     Env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
     Labels: TEST_LABELS,
     ...(options.user ? { User: options.user } : {}),
