@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startAppliance } from "./helpers/appliance.js";
+import { waitFor } from "../test-support/wait-for.js";
 
 describe("your own Prosody settings in /etc/prosody/conf.d", () => {
   it("should be read: global lines stay global, and a VirtualHost section adds to the generated host", async () => {
@@ -67,6 +68,28 @@ describe("a broken conf.d", () => {
       const logs = await appliance.logs();
       expect(logs).toMatch(message);
       expect(logs).not.toContain("Hello and welcome to Prosody");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a conf.d that keeps one of Prosody's listeners from opening", () => {
+  it("should never report healthy, and name the listener that is missing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "conf.d-"));
+    chmodSync(dir, 0o755);
+    try {
+      // Server-to-server direct TLS on the server-to-server port: the second of the two cannot open.
+      writeFileSync(join(dir, "local.cfg.lua"), "s2s_direct_tls_ports = { 5269 }\n", { mode: 0o644 });
+      await using appliance = await startAppliance({ binds: [`${dir}:/etc/prosody/conf.d:ro`], waitUntil: "started" });
+      await waitFor("Prosody to say a port is taken twice", async () => (await appliance.logs()).includes("Multiple services configured to listen on the same port"), { timeoutMs: 60_000 });
+      const health = await waitFor("the health check to answer", async () => {
+        const answer = await appliance.exec(["appliance-healthcheck"]);
+        return (answer.exitCode === 0 || answer.stderr.includes("HTTP/")) && answer;
+        // docker exec alone takes seconds on a busy machine.
+      }, { timeoutMs: 30_000 });
+      expect(health.exitCode).toBe(1);
+      expect(health.stderr).toMatch(/^unhealthy: HTTP\/1\.[01] 503 Service Unavailable s2s_direct_tls not listening on port 5269\n$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

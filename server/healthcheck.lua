@@ -17,5 +17,6 @@ conn:close();
 if status_line:match("^HTTP/1%.%d 200") then
 	os.exit(0);
 end
-io.stderr:write("unhealthy: ", status_line, " ", body:match("\r\n\r\n(.*)$") or "", "\n");
+local reason = (body:match("\r\n\r\n(.*)$") or ""):gsub("%s+$", "");
+io.stderr:write("unhealthy: ", status_line, " ", reason, "\n");
 os.exit(1);
