@@ -127,6 +127,7 @@ async function main(): Promise<number> {
       turn: turnServer !== undefined && builtinTurnsOffered(settings),
     },
     served: resolution.served,
+    refused: resolution.refused,
     prosody: {
       writeConfig: (served) => writeConfig(configFor(settings, ipv6, served, turn?.secret)),
       reload: prosody.reload,

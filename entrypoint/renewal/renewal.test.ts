@@ -9,6 +9,7 @@ import { sleep } from "../sleep.js";
 import { readFileSync } from "node:fs";
 import type { CertificateFiles } from "../certificates/check-certificate.js";
 import { Renewal, watchForRenewals, type ProsodyControl, type TurnControl } from "./renewal.js";
+import { waitFor } from "../../test-support/wait-for.js";
 
 const NAME = "example.org";
 const CERTS_GID = 4321;
@@ -277,3 +278,57 @@ describe("Renewal", () => {
     expect(logged).toEqual(["appliance info  SIGHUP: checking certificates and reloading Prosody"]);
   });
 });
+
+describe("watchForRenewals", () => {
+  /** Watches as main.ts does, with the periodic re-check an hour away. */
+  async function watching(renewal: Renewal) {
+    const stop = await watchForRenewals(renewal, { certsDir: letsencrypt, polling: false, recheckIntervalMs: 3_600_000 });
+    cleanups.push(() => void stop());
+    return stop;
+  }
+
+  it("should check once as it starts: a renewal between the config write and the watch is served without waiting for the re-check", async () => {
+    const { renewal, prosody } = renewalServing();
+    const next = renew();
+    // chokidar may report the links it finds as added, or not: the check must not depend on it.
+    const triggered = vi.spyOn(renewal, "trigger");
+    await watching(renewal);
+
+    expect(triggered).toHaveBeenCalledWith({ kind: "watch started" });
+    await waitFor("the renewed certificate to be served", () => renewal.current.get(NAME)!.serial === next.serial);
+    await renewal.idle();
+    expect([prosody.writes, prosody.reloads]).toEqual([[next.serial], 1]);
+  });
+
+  it("should not say again a refusal already said at startup, whatever the watch reports", async () => {
+    writeCertbotLineage(letsencrypt, NAME, issueLeaf({ names: [NAME] }), 1);
+    const before = resolveCertificates([NAME], { certsDir: letsencrypt, certsGid: CERTS_GID, groupFix: true }).served;
+    // At startup the lineage's newest version does not match its key: refused, and said by main.ts.
+    writeCertbotLineage(letsencrypt, NAME, { ...issueLeaf({ names: [NAME] }), keyPem: generateRsaKeyPem() }, 2);
+    const startup = resolveCertificates([NAME], { certsDir: letsencrypt, certsGid: CERTS_GID, groupFix: true, current: before });
+    expect(startup.refused).toHaveLength(1);
+    const prosody = fakeProsody(startup.served);
+    const renewal = new Renewal({
+      names: [NAME],
+      certsDir: letsencrypt,
+      certsGid: CERTS_GID,
+      groupFix: true,
+      topology: { primary: NAME, federation: true, domains: [NAME], https: true, httpsOnly: [], turn: false },
+      served: startup.served,
+      refused: startup.refused,
+      prosody,
+      debounceMs: DEBOUNCE_MS,
+      settleMs: 50,
+    });
+    cleanups.push(() => renewal.stop());
+    logged = [];
+    await watching(renewal);
+    // The check as the watch starts, any file events chokidar reports, and their settled re-check.
+    await sleep(300);
+    await renewal.idle();
+
+    expect([logged, prosody.reloads]).toEqual([[], 0]);
+    expect(renewal.outcomes).toEqual(new Map());
+  }, 20_000); // three keys made on a shared machine
+});
+

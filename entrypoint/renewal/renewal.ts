@@ -32,6 +32,8 @@ export type Trigger =
   | { kind: "file event"; event: string }
   /** Catches events a mount never delivered; unprompted, so it repeats no refusal already said. */
   | { kind: "periodic re-check" }
+  /** Catches a change between the config written at startup and the watch: unprompted too. */
+  | { kind: "watch started" }
   /** The user asks: check now, then reload Prosody even if no certificate changed. */
   | { kind: "SIGHUP" }
   | { kind: "renewal settled" };
@@ -63,6 +65,8 @@ export interface RenewalOptions {
   topology: ListenerTopology;
   /** What Prosody serves since startup. */
   served: ReadonlyMap<string, ServedCertificate>;
+  /** Refusals already said at startup: an unprompted check does not say them again. */
+  refused?: Resolution["refused"];
   prosody: ProsodyControl;
   /** Absent unless XMPP_TURN=builtin. */
   turn?: TurnControl;
@@ -92,6 +96,8 @@ export async function watchForRenewals(renewal: Renewal, options: WatchOptions):
   process.on("SIGHUP", onHangup);
   // One that came while the entrypoint was still starting was held for this moment.
   if (takeHeldHangup()) onHangup();
+  // A certificate changed after startup resolved them and before the watch began sent no event.
+  renewal.trigger({ kind: "watch started" });
 
   return async () => {
     process.off("SIGHUP", onHangup);
@@ -118,6 +124,7 @@ export class Renewal {
 
   constructor(private readonly options: RenewalOptions) {
     this.served = options.served;
+    for (const { name, reasons } of options.refused ?? []) this.lastRefusal.set(name, reasons.join("; "));
     this.checks = new SerialDebouncer<Trigger>(
       (triggers) => this.check(triggers),
       options.debounceMs ?? DEBOUNCE_MS,
@@ -210,9 +217,12 @@ export class Renewal {
     setTimeout(() => this.trigger({ kind: "renewal settled" }), this.settleMs()).unref();
   }
 
-  /** Said once per refusal; the unprompted periodic re-check does not repeat it. */
+  /**
+   * Said once per refusal (the same files seen again by a file event, the settled re-check or the
+   * periodic one are not news); SIGHUP, the user asking, says it again.
+   */
   private reportRefusals(resolution: Resolution, triggers: Trigger[]): void {
-    const prompted = triggers.some((t) => t.kind !== "periodic re-check");
+    const prompted = triggers.some((t) => t.kind === "SIGHUP");
     for (const { name, reasons } of resolution.refused) {
       const text = reasons.join("; ");
       if (!prompted && this.lastRefusal.get(name) === text) continue;
