@@ -16,6 +16,7 @@ describe("storage config", () => {
     expect(sql).toEqual({ driver: "PostgreSQL", database: "dbname=prosody sslmode=verify-full connect_timeout=5 sslrootcert=system", host: "db", port: 5432, username: "prosody", password: "pw" });
     expect(describeSql(sql)).toBe("PostgreSQL database prosody at db:5432");
     expect(storage(settings).global).toEqual([["storage", "sql"], ["sql", sql], ["sql_manage_tables", true]]);
+    expect(storage(settings).globalModules).toEqual(["appliance_sql_statements"]);
   });
 
   it("should keep SQLite in the data volume", () => {

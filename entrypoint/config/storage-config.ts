@@ -62,7 +62,11 @@ export function storage(settings: StorageSettings): ServiceFragment {
   const sql = sqlConnection(settings);
   if (!sql) return {};
   // sql_manage_tables (Prosody's default, said here so it stays): creates and upgrades the schema at load.
-  return { global: [["storage", "sql"], ["sql", sqlTable(sql)], ["sql_manage_tables", true]] };
+  return {
+    global: [["storage", "sql"], ["sql", sqlTable(sql)], ["sql_manage_tables", true]],
+    // LuaDBI's statements outliving a dropped connection crash Prosody once the database is back.
+    globalModules: ["appliance_sql_statements"],
+  };
 }
 
 function sqlTable(sql: SqlConnection): { [key: string]: LuaValue } {
