@@ -27,31 +27,54 @@ RUN if [ -f build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/build-ca.pem; f
 COPY entrypoint ./entrypoint
 RUN npm run build
 
+# ---- icu: Debian's ICU data cut to what Prosody and Node here use (server/icu/trim-icu-data.sh) ----
+FROM ${BASE_IMAGE} AS icu
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends icu-devtools binutils \
+ && rm -rf /var/lib/apt/lists/*
+COPY server/icu/trim-icu-data.sh /usr/local/bin/
+RUN trim-icu-data.sh /out
+
 # ---- the appliance ----
 FROM ${BASE_IMAGE}
 
 # Prosody from trixie-backports (pinned to that suite for Prosody and its modules only).
 COPY server/apt/trixie-backports.sources /etc/apt/sources.list.d/
 COPY server/apt/prosody-from-backports.pref /etc/apt/preferences.d/
+# The cut ICU data goes in place first; dpkg then skips the full 31 MB copy (path-exclude below),
+# and the install checks that the cut came from the very libicu76 it installs.
+COPY --from=icu /out/usr/ /usr/
+COPY --from=icu /out/icu-data.txt /usr/local/share/prosody-appliance/
+COPY server/dpkg-slim.cfg /etc/dpkg/dpkg.cfg.d/appliance-slim
 # Fixed ids before the package is installed, so volume ownership survives rebuilds and upgrades.
 # lua-dbi-* are the SQL drivers for XMPP_STORAGE=sqlite|postgres.
-# dpkg skips what nothing here runs: corepack and TypeScript typings that come with nodejs, and
-# tini's static twin. Prosody 13.0.6 creates its user and directories (conf.d, certs, logs) with
-# systemd's sysusers and tmpfiles: the standalone tools, not all of systemd.
+# dpkg skips what nothing here runs or serves (server/dpkg-slim.cfg says what and why); of
+# prosody-modules, only the modules the appliance loads (and theirs) stay. Prosody 13.0.6 creates
+# its user and directories (conf.d, certs, logs) with systemd's sysusers and tmpfiles: the
+# standalone tools, not all of systemd. Programs that only package scripts run (those two,
+# openssl for ca-certificates) or that nothing runs (telnet and luac, which coturn and lua5.4
+# pull in) go once the install is done, in the same layer.
 # /run/prosody-appliance is prosody's so that `docker run --user 101:101` can write the generated
 # config there; started as root, the entrypoint gives it to root (Prosody only reads it).
 RUN groupadd --system --gid 101 prosody \
  && useradd --system --uid 101 --gid prosody --home-dir /var/lib/prosody --no-create-home \
             --shell /usr/sbin/nologin prosody \
  && groupadd --system --gid 990 certs && usermod --append --groups certs prosody \
- && printf '%s\n' 'path-exclude /usr/share/nodejs/corepack/*' 'path-exclude /usr/share/nodejs/@types/*' \
-      'path-exclude /usr/bin/tini-static' \
-      > /etc/dpkg/dpkg.cfg.d/appliance-slim \
  && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       prosody systemd-standalone-sysusers systemd-standalone-tmpfiles lua-unbound lua-readline lua-dbi-sqlite3 lua-dbi-postgresql nodejs tini ca-certificates coturn \
       prosody-modules libjs-bootstrap4 libjs-jquery \
+ && dpkg -L prosody | sort > /tmp/prosody.files \
+ && dpkg -L prosody-modules | grep -E '^/usr/lib/prosody/modules/[^/]+$' | sort | comm -23 - /tmp/prosody.files \
+      | grep -vE '/mod_(http_libjs|invites_page|invites_register_web|register_apps|password_policy)(\.lua)?$' \
+      | xargs rm -rf \
+ && rm /tmp/prosody.files \
+ && update-alternatives --remove telnet /usr/bin/inetutils-telnet \
+ && update-alternatives --remove luac /usr/bin/luac5.4 \
+ && rm /usr/bin/inetutils-telnet /usr/bin/luac5.4 /usr/bin/openssl /usr/bin/systemd-sysusers /usr/bin/systemd-tmpfiles \
+ && { grep -qF "from $(dpkg-query -Wf '${Package} ${Version}' libicu76) " /usr/local/share/prosody-appliance/icu-data.txt \
+      || { echo "the cut ICU data is not from the libicu76 installed: rebuild without cache" >&2; exit 1; }; } \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
            /var/cache/debconf/*-old /var/lib/dpkg/*-old \
            /usr/sbin/policy-rc.d /etc/prosody/certs/* /etc/prosody/conf.avail /etc/prosody/conf.d/* \
