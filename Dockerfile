@@ -53,7 +53,8 @@ COPY server/dpkg-slim.cfg /etc/dpkg/dpkg.cfg.d/appliance-slim
 # its user and directories (conf.d, certs, logs) with systemd's sysusers and tmpfiles: the
 # standalone tools, not all of systemd. Programs that only package scripts run (those two,
 # openssl for ca-certificates) or that nothing runs (telnet and luac, which coturn and lua5.4
-# pull in) go once the install is done, in the same layer.
+# pull in) go once the install is done, in the same layer; so do debconf's template texts and
+# dpkg's checksums, for dpkg-reconfigure and debsums, which no one runs in the appliance.
 # /run/prosody-appliance is prosody's so that `docker run --user 101:101` can write the generated
 # config there; started as root, the entrypoint gives it to root (Prosody only reads it).
 RUN groupadd --system --gid 101 prosody \
@@ -76,7 +77,8 @@ RUN groupadd --system --gid 101 prosody \
  && { grep -qF "from $(dpkg-query -Wf '${Package} ${Version}' libicu76) " /usr/local/share/prosody-appliance/icu-data.txt \
       || { echo "the cut ICU data is not from the libicu76 installed: rebuild without cache" >&2; exit 1; }; } \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
-           /var/cache/debconf/*-old /var/lib/dpkg/*-old \
+           /var/cache/debconf/*-old /var/cache/debconf/templates.dat /var/lib/dpkg/*-old \
+           /var/lib/dpkg/info/*.md5sums \
            /usr/sbin/policy-rc.d /etc/prosody/certs/* /etc/prosody/conf.avail /etc/prosody/conf.d/* \
  && install -d -o prosody -g prosody -m 0750 /var/lib/prosody \
  && install -d -o prosody -g prosody -m 0750 /run/prosody-appliance

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Rebuilds Debian's libicudata.so.76 with only the ICU data something in the image uses
-# (31 MB -> ~2 MB). Runs in the Dockerfile's icu stage, which has icu-devtools and binutils.
+# (31.9 MB -> 3.6 MB). Runs in the Dockerfile's icu stage, which has icu-devtools and binutils.
 #
-# Used: Prosody's util.encodings (stringprep profiles *.spp for nodeprep/nameprep/resourceprep/
-# saslprep, uts46.nrm for IDNA, confusables.cfu for skeleton(), the UTF-8 converter by its alias)
-# and Node (Intl, normalize(), URL/domainToASCII through UTS #46, TextDecoder). Nothing in the
-# container runs in a language other than English, so locale data is kept for en, en_US and
+# Used: Prosody's util.encodings (the stringprep profiles of nodeprep/nameprep/resourceprep/
+# saslprep, rfc3920node/rfc3491/rfc3920res/rfc4013.spp; uts46.nrm for IDNA; confusables.cfu
+# for skeleton(); the UTF-8 converter by its alias) and Node (Intl, normalize(),
+# URL/domainToASCII through UTS #46, TextDecoder). Nothing in the container runs in a language other than English, so locale data is kept for en, en_US and
 # en_US_POSIX (the default without LANG) and the locale-independent root; each tree's list of
 # installed locales is rewritten to say so, so Intl falls back to en-US rather than claiming a
 # locale whose data is gone. Dropped: the other ~900 locales in every tree, collation tailorings,
@@ -35,7 +35,8 @@ icupkg -l "$name.dat" > all.txt
 locale_res='(^|/)[a-z]{2,3}(_[A-Za-z0-9]*)*\.res$'
 english='(^|/)(en|en_US|en_US_POSIX|res_index)\.res$'
 grep -Ev "$locale_res" all.txt \
-  | grep -Ev '\.cnv$|\.dict$|^unames\.icu$|^brkitr/.*_(cj|phrase|el|fi_sv)|^coll/(de|es)_' > keep.txt
+  | grep -Ev '\.cnv$|\.dict$|^unames\.icu$|^brkitr/.*_(cj|phrase|el|fi_sv)|^coll/(de|es)_' \
+  | grep -Ev '^rfc(3530|3722|4011|4505|4518).*\.spp$' > keep.txt
 grep -E "$locale_res" all.txt | grep -E "$english" >> keep.txt
 grep -E '^ibm-5348_P100-1997\.cnv$' all.txt >> keep.txt
 grep -v '^translit/' keep.txt | sort > keep.sorted && mv keep.sorted keep.txt
