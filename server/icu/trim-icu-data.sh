@@ -5,8 +5,9 @@
 # Used: Prosody's util.encodings (the stringprep profiles of nodeprep/nameprep/resourceprep/
 # saslprep, rfc3920node/rfc3491/rfc3920res/rfc4013.spp; uts46.nrm for IDNA; confusables.cfu
 # for skeleton(); the UTF-8 converter by its alias) and Node (Intl, normalize(),
-# URL/domainToASCII through UTS #46, TextDecoder). Nothing in the container runs in a language other than English, so locale data is kept for en, en_US and
-# en_US_POSIX (the default without LANG) and the locale-independent root; each tree's list of
+# URL/domainToASCII through UTS #46, TextDecoder). Nothing in the container runs in a language
+# other than English, so locale data is kept for en, en_US and en_US_POSIX (the default without
+# LANG) and the locale-independent root; each tree's list of
 # installed locales is rewritten to say so, so Intl falls back to en-US rather than claiming a
 # locale whose data is gone. Dropped: the other ~900 locales in every tree, collation tailorings,
 # break-iterator dictionaries (Thai, CJK ...), transliteration, character names and all legacy
