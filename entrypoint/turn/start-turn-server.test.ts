@@ -30,9 +30,35 @@ function supervise(script: string): TurnServer {
 
 describe("superviseTurnServer", () => {
   it("should prefix the server's lines with turn, without coturn's uptime counter", async () => {
-    supervise("echo '0: : TLS supported'; echo; echo 'oops' >&2; exec sleep 30");
-    await vi.waitFor(() => expect(lines).toEqual(expect.arrayContaining(["turn TLS supported", "turn oops"])), { timeout: 5_000 });
+    supervise("echo '0: : WARNING: cannot find certificate file: /x.pem'; echo; echo 'oops' >&2; exec sleep 30");
+    await vi.waitFor(() => expect(lines).toEqual(expect.arrayContaining(["turn WARNING: cannot find certificate file: /x.pem", "turn oops"])), { timeout: 5_000 });
     expect(lines.filter((l) => l.startsWith("turn"))).toHaveLength(2);
+  });
+
+  it("should leave out coturn's start banner, which says nothing a user can act on, and keep its warnings", async () => {
+    const banner = [
+      "Black listing: 10.0.0.0-10.255.255.255",
+      "RFC 3489/5389/5766/5780/6062/6156 STUN/TURN Server",
+      "Version Coturn-4.6.1 'Gorst'",
+      "==== Show him the instruments, Practical Frost: ====",
+      "TLS supported",
+      "Third-party authorization (oAuth) supported",
+      "SQLite supported, default database location is /var/lib/turn/turndb",
+      "MongoDB is not supported",
+      "=====================================================",
+      "TLS1.2: Certificate file found: /dev/shm/prosody-appliance-turn/certificate.pem",
+      "===========Discovering relay addresses: =============",
+      "Relay address to use: 172.17.0.8",
+      "Total: 1 relay addresses discovered",
+      "IO method (general relay thread): epoll (with changelist)",
+      "  relay 172.17.0.8 initialization done",
+      "turn server id=1 created",
+      "SQLite DB connection success: /var/lib/turn/turndb",
+    ];
+    const script = [...banner, "WARNING: cannot bind to 0.0.0.0:3478"].map((line) => `echo '0: : ${line}'`).join("; ");
+    supervise(`${script}; exec sleep 30`);
+    await vi.waitFor(() => expect(lines).toContain("turn WARNING: cannot bind to 0.0.0.0:3478"), { timeout: 5_000 });
+    expect(lines.filter((l) => l.startsWith("turn"))).toEqual(["turn WARNING: cannot bind to 0.0.0.0:3478"]);
   });
 
   it("should restart a server that dies, with a growing delay, and say so", async () => {

@@ -31,15 +31,46 @@ function tidy(line: string): string {
   return line.replace(/^\d+: : ?/, "");
 }
 
-/** coturn probing for SCTP, which containers do not have: says nothing a user can act on. */
-const NOISE = /^socket: Protocol not supported$/;
+/**
+ * What coturn prints at every start that a user cannot act on: its banner and build features,
+ * the addresses and files it found (the entrypoint's "start TURN" line says what counts), thread
+ * setup, and its probe for SCTP, which containers do not have. Warnings and errors still pass.
+ */
+const NOISE = [
+  /^socket: Protocol not supported$/,
+  /^Black listing: /,
+  /^RFC 3489\/5389\/5766\/5780\/6062\/6156 STUN\/TURN Server$/,
+  /^Version Coturn-/,
+  /^Max number of open files\/sockets allowed for this process: /,
+  /^Due to the open files\/sockets limitation,$/,
+  /^max supported number of TURN Sessions possible is: /,
+  /^=+[^=]*=+$/,
+  /^[A-Za-z0-9 ./()-]+ (is not )?supported(, default database location is .*)?$/,
+  /^OpenSSL compile-time version: /,
+  /^Default Net Engine version: /,
+  /^Domain name:/,
+  /^Default realm: /,
+  /^(SSL23|TLS1\.[0-3]|DTLS1\.[0-2]): (Certificate|Private key) file found: /,
+  /^TLS cipher suite: /,
+  /^NO EXPLICIT (LISTENER|RELAY) ADDRESS\(ES\) ARE CONFIGURED$/,
+  /^(Listener|Relay) address to use: /,
+  /^Total: \d+ /,
+  /^pid file created: /,
+  /^IO method \(/,
+  /^Wait for relay ports initialization\.\.\.$/,
+  /^relay \S+ initialization( done|\.\.\.)$/,
+  /^Relay ports initialization done$/,
+  /^turn server id=\d+ created$/,
+  /^Total General servers: \d+$/,
+  /^SQLite DB connection success: /,
+];
 
 function pipeLines(child: ChildProcess): void {
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
       const text = tidy(line).trimEnd();
-      if (text.trim() !== "" && !NOISE.test(text)) process.stdout.write(`turn ${text}\n`);
+      if (text.trim() !== "" && !NOISE.some((noise) => noise.test(text.trim()))) process.stdout.write(`turn ${text}\n`);
     });
   }
 }
