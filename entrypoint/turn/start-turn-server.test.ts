@@ -35,11 +35,10 @@ describe("superviseTurnServer", () => {
     expect(lines.filter((l) => l.startsWith("turn"))).toHaveLength(2);
   });
 
-  it("should leave out coturn's start banner, which says nothing a user can act on, and keep its warnings", async () => {
+  it("should leave out coturn's start banner, which says nothing a user can act on, and keep its version and warnings", async () => {
     const banner = [
       "Black listing: 10.0.0.0-10.255.255.255",
       "RFC 3489/5389/5766/5780/6062/6156 STUN/TURN Server",
-      "Version Coturn-4.6.1 'Gorst'",
       "==== Show him the instruments, Practical Frost: ====",
       "TLS supported",
       "Third-party authorization (oAuth) supported",
@@ -55,10 +54,10 @@ describe("superviseTurnServer", () => {
       "turn server id=1 created",
       "SQLite DB connection success: /var/lib/turn/turndb",
     ];
-    const script = [...banner, "WARNING: cannot bind to 0.0.0.0:3478"].map((line) => `echo '0: : ${line}'`).join("; ");
+    const script = ["Version Coturn-4.6.1", ...banner, "WARNING: cannot bind to 0.0.0.0:3478"].map((line) => `echo '0: : ${line}'`).join("; ");
     supervise(`${script}; exec sleep 30`);
     await vi.waitFor(() => expect(lines).toContain("turn WARNING: cannot bind to 0.0.0.0:3478"), { timeout: 5_000 });
-    expect(lines.filter((l) => l.startsWith("turn"))).toEqual(["turn WARNING: cannot bind to 0.0.0.0:3478"]);
+    expect(lines.filter((l) => l.startsWith("turn"))).toEqual(["turn Version Coturn-4.6.1", "turn WARNING: cannot bind to 0.0.0.0:3478"]);
   });
 
   it("should restart a server that dies, with a growing delay, and say so", async () => {
