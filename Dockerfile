@@ -52,8 +52,7 @@ COPY server/dpkg-slim.cfg /etc/dpkg/dpkg.cfg.d/appliance-slim
 # prosody-modules, only the modules the appliance loads (and theirs) stay. Prosody 13.0.6 creates
 # its user and directories (conf.d, certs, logs) with systemd's sysusers and tmpfiles: the
 # standalone tools, not all of systemd. Programs that only package scripts run (those two,
-# openssl for ca-certificates) or that nothing runs (telnet and luac, which coturn and lua5.4
-# pull in) go once the install is done, in the same layer; so do debconf's template texts and
+# openssl for ca-certificates) or that nothing runs (telnet, which coturn pulls in) go once the install is done, in the same layer; so do debconf's template texts and
 # dpkg's checksums, for dpkg-reconfigure and debsums, which no one runs in the appliance.
 # /run/prosody-appliance is prosody's so that `docker run --user 101:101` can write the generated
 # config there; started as root, the entrypoint gives it to root (Prosody only reads it).
@@ -72,8 +71,7 @@ RUN groupadd --system --gid 101 prosody \
       | xargs rm -rf \
  && rm /tmp/prosody.files \
  && update-alternatives --remove telnet /usr/bin/inetutils-telnet \
- && update-alternatives --remove luac /usr/bin/luac5.4 \
- && rm /usr/bin/inetutils-telnet /usr/bin/luac5.4 /usr/bin/openssl /usr/bin/systemd-sysusers /usr/bin/systemd-tmpfiles \
+ && rm /usr/bin/inetutils-telnet /usr/bin/openssl /usr/bin/systemd-sysusers /usr/bin/systemd-tmpfiles \
  && { grep -qF "from $(dpkg-query -Wf '${Package} ${Version}' libicu76) " /usr/local/share/prosody-appliance/icu-data.txt \
       || { echo "the cut ICU data is not from the libicu76 installed: rebuild without cache" >&2; exit 1; }; } \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
