@@ -52,7 +52,8 @@ COPY server/dpkg-slim.cfg /etc/dpkg/dpkg.cfg.d/appliance-slim
 # prosody-modules, only the modules the appliance loads (and theirs) stay. Prosody 13.0.6 creates
 # its user and directories (conf.d, certs, logs) with systemd's sysusers and tmpfiles: the
 # standalone tools, not all of systemd. Programs that only package scripts run (those two,
-# openssl for ca-certificates) or that nothing runs (telnet, which coturn pulls in) go once the install is done, in the same layer; so do debconf's template texts and
+# openssl for ca-certificates) or that nothing runs (telnet, which coturn pulls in) go once the
+# install is done, in the same layer; so do debconf's template texts and
 # dpkg's checksums, for dpkg-reconfigure and debsums, which no one runs in the appliance.
 # /run/prosody-appliance is prosody's so that `docker run --user 101:101` can write the generated
 # config there; started as root, the entrypoint gives it to root (Prosody only reads it).
