@@ -101,7 +101,7 @@ decode_names() {
 # The pid of the Prosody server in this container, or nothing.
 prosody_pid() {
 	for p in /proc/[0-9]*; do
-		case "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" in
+		case "$(tr '\0' ' ' 2>/dev/null < "$p/cmdline")" in
 			*"/usr/bin/prosody -F "*) echo "${p#/proc/}"; return ;;
 		esac
 	done
