@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { waitFor } from "../../test-support/wait-for.js";
-import { startProsody, stopProsody } from "./start-prosody.js";
+import { handles, startProsody, stopProsody } from "./start-prosody.js";
 
 let dir: string;
 beforeEach(() => {
@@ -61,3 +62,71 @@ describe("reload", () => {
   });
 });
 
+
+describe("handles", () => {
+  /** Runs `sleep` under `name`, with `blocked` signals blocked, as a signalfd reader does. */
+  async function sleeper(name: string, blocked: string[]): Promise<number> {
+    const program = join(dir, name);
+    symlinkSync("/bin/sleep", program);
+    const mask = blocked.length ? `sigprocmask(SIG_BLOCK, POSIX::SigSet->new(${blocked.join(", ")}));` : "";
+    const child = spawn("perl", ["-MPOSIX", "-e", `${mask} exec {"${program}"} "${name}", "5"`], { stdio: "ignore" });
+    children.push(child);
+    const pid = child.pid!;
+    await waitFor(`perl to exec ${name}`, () => readFileSync(`/proc/${pid}/status`, "utf8").includes(`Name:\t${name}\n`));
+    return pid;
+  }
+  const children: ReturnType<typeof spawn>[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill("SIGKILL");
+  });
+  const ownName = () => /^Name:\t(.*)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1]!;
+
+  it("should count a signal blocked by a program of its own, as Prosody blocks the signals it reads", async () => {
+    const pid = await sleeper("lua5.4", ["SIGUSR1"]);
+    expect(handles(pid, "SIGUSR1")).toBe(true);
+    expect(handles(pid, "SIGUSR2")).toBe(false);
+  });
+
+  it("should not count a signal blocked by a child that has not exec'd yet, as libuv's child blocks all between fork and exec", async () => {
+    const pid = await sleeper(ownName(), ["SIGUSR1"]);
+    expect(handles(pid, "SIGUSR1")).toBe(false);
+  });
+
+  it("should count a caught signal whatever the child is named", async () => {
+    expect(handles(process.pid, "SIGUSR2")).toBe(false);
+    const listener = () => {};
+    process.on("SIGUSR2", listener);
+    try {
+      expect(handles(process.pid, "SIGUSR2")).toBe(true);
+    } finally {
+      process.off("SIGUSR2", listener);
+    }
+  });
+});
+
+describe("forwarding", () => {
+  it("should hold SIGUSR1 back until Prosody handles it, instead of killing a Prosody still starting", async () => {
+    const ready = join(dir, "ready");
+    const usr1 = join(dir, "usr1");
+    const script = `sleep 0.5; trap 'echo usr1 >> ${usr1}' USR1; : > ${ready}; while :; do sleep 0.05; done`;
+    const prosody = startProsody({ command: ["sh", "-c", script] });
+    started.push(prosody);
+
+    process.emit("SIGUSR1", "SIGUSR1");
+
+    await waitFor("the stand-in to handle the SIGUSR1", () => existsSync(usr1));
+    expect(readFileSync(usr1, "utf8")).toBe("usr1\n");
+    expect(prosody.child.exitCode).toBe(null);
+    expect(prosody.child.signalCode).toBe(null);
+  });
+
+  it("should send SIGTERM at once, since ending a Prosody still starting is what it asks", async () => {
+    const prosody = startProsody({ command: ["sh", "-c", "sleep 0.5; trap 'exit 0' TERM; while :; do sleep 0.05; done"] });
+    started.push(prosody);
+    await waitFor("the stand-in to run", () => existsSync(`/proc/${prosody.child.pid}`) && !readFileSync(`/proc/${prosody.child.pid}/status`, "utf8").includes("Name:\tnode"));
+
+    process.emit("SIGTERM", "SIGTERM");
+
+    expect(await prosody.exited).toBe(143);
+  });
+});

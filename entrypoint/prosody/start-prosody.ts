@@ -48,22 +48,35 @@ export async function stopProsody(graceMs = STOP_GRACE_MS): Promise<void> {
 
 // SIGHUP is not forwarded as is: the entrypoint re-checks certificates first, then reloads.
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+const HELD_UNTIL_HANDLED = new Set<NodeJS.Signals>(["SIGUSR1", "SIGUSR2"]);
+
+/** The command name (/proc/PID/status "Name:") of this process, which a child keeps until it execs. */
+let ownName: string | undefined;
 
 /**
  * Whether the process takes `signal` itself: caught by a handler (SigCgt) or blocked (SigBlk),
- * as Prosody does to read signals from a signalfd, in /proc/PID/status.
+ * as Prosody does to read signals from a signalfd, in /proc/PID/status. A blocked signal counts
+ * only once the child has exec'd: between fork and exec, libuv's child (still named as this
+ * process) blocks every signal, and one sent then is delivered with the default action, which
+ * ends it, as soon as the exec unblocks it.
  */
-function handles(pid: number, signal: NodeJS.Signals): boolean {
+export function handles(pid: number, signal: NodeJS.Signals): boolean {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    ownName ??= statusField(readFileSync("/proc/self/status", "utf8"), "Name");
+    const fields = statusField(status, "Name") === ownName ? ["SigCgt"] : ["SigCgt", "SigBlk"];
     const bit = BigInt(constants.signals[signal] - 1);
-    return ["SigCgt", "SigBlk"].some((field) => {
-      const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, "im").exec(status)?.[1];
-      return mask !== undefined && ((BigInt(`0x${mask}`) >> bit) & 1n) === 1n;
+    return fields.some((field) => {
+      const mask = statusField(status, field);
+      return mask !== undefined && /^[0-9a-f]+$/i.test(mask) && ((BigInt(`0x${mask}`) >> bit) & 1n) === 1n;
     });
   } catch {
     return false;
   }
+}
+
+function statusField(status: string, field: string): string | undefined {
+  return new RegExp(`^${field}:\\s*(.*?)\\s*$`, "m").exec(status)?.[1];
 }
 
 const HANDLER_WAIT_MS = 30_000;
@@ -115,7 +128,11 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
 
   const forward = (signal: NodeJS.Signals) => {
     log("debug", `forwarding ${signal} to Prosody`);
-    child.kill(signal);
+    // Stopping signals go at once: their default action, ending a Prosody still starting, is what
+    // was asked. Prosody's own signals (SIGUSR1, SIGUSR2) would end it just the same, so they
+    // wait for its handler.
+    if (HELD_UNTIL_HANDLED.has(signal)) sendOnceHandled(child, signal);
+    else child.kill(signal);
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
 
