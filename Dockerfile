@@ -97,6 +97,7 @@ COPY server/backup/appliance-backup server/backup/appliance-restore /usr/local/b
 COPY server/backup/appliance-data.sh /usr/local/lib/prosody-appliance/
 COPY --from=builder /src/dist/entrypoint.cjs /usr/local/lib/prosody-appliance/entrypoint.cjs
 COPY --from=builder /src/dist/appliance-sql-data.cjs /usr/local/lib/prosody-appliance/appliance-sql-data.cjs
+COPY --from=builder /src/dist/pg.cjs /usr/local/lib/prosody-appliance/pg.cjs
 # The entrypoint starts from a V8 startup snapshot (entrypoint/snapshot.ts says why). A snapshot
 # only loads into the Node and the V8 flags that built it: built here, with the ENTRYPOINT's flags.
 RUN node --jitless --no-expose-wasm --max-semi-space-size=1 --max-old-space-size=48 \

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { luaValue, type LuaValue } from "../config/lua.js";
 import type { SqlConnection } from "../config/storage-config.js";
 import { runAsProsody, type CommandResult } from "../run-as-prosody.js";
@@ -46,15 +48,26 @@ export function classifyFailure(detail: string): ConnectionFailure {
 }
 
 /**
+ * node-postgres in a file of its own in the image (pg-bundle.ts, Dockerfile): not in the
+ * entrypoint's bundle, whose startup snapshot every start restores, while only a start with
+ * XMPP_STORAGE=postgres ever uses it. Outside the image (tests), the installed package.
+ */
+export const PG_BUNDLE = "/usr/local/lib/prosody-appliance/pg.cjs";
+
+type Pg = (typeof import("pg"))["default"];
+
+/**
  * node-postgres, loaded on first use. At load it probes for Cloudflare Workers through
  * `navigator.userAgent`, else by touching `Response`, which loads undici and its WebAssembly:
  * the entrypoint runs without (--jitless), so the probe gets a navigator to read while it loads.
  */
-async function loadPg(): Promise<(typeof import("pg"))["default"]> {
+async function loadPg(): Promise<Pg> {
   const global = globalThis as { navigator?: unknown };
   const lent = global.navigator === undefined;
   if (lent) Object.defineProperty(global, "navigator", { value: { userAgent: "Node.js" }, configurable: true, writable: true });
   try {
+    // A startup snapshot's own require() reaches Node's built-in modules only: createRequire's does files.
+    if (existsSync(PG_BUNDLE)) return (createRequire(PG_BUNDLE)(PG_BUNDLE) as { default: Pg }).default;
     return (await import("pg")).default;
   } finally {
     if (lent) delete global.navigator;
