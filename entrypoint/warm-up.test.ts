@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { waitFor } from "../test-support/wait-for.js";
 import { warmUp } from "./warm-up.js";
 
 const leftovers = () => readdirSync(tmpdir()).filter((entry) => entry.startsWith("appliance-warm-up-"));
@@ -12,13 +13,15 @@ describe("warmUp", () => {
     const before = leftovers();
     const stdout = vi.spyOn(process.stdout, "write");
     const stderr = vi.spyOn(process.stderr, "write");
-    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    const activeHandles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    const handles = activeHandles();
 
     await warmUp();
 
     expect(leftovers()).toEqual(before);
     expect(stdout).not.toHaveBeenCalled();
     expect(stderr).not.toHaveBeenCalled();
-    expect((process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length).toBe(handles);
+    // A child process's handle closes a moment after its "close" event.
+    await waitFor("the warm-up's handles to be closed", () => activeHandles() === handles, { timeoutMs: 2_000 });
   });
 });

@@ -13,7 +13,6 @@ import { serviceWarnings } from "./config/services/service-warnings.js";
 import { writeFileAtomic } from "./config/write-config.js";
 import { onHostNetwork } from "./detect-host-network.js";
 import { listedAccounts } from "./prosody/first-run-accounts.js";
-import { waitUntilServing } from "./prosody/wait-until-serving.js";
 import { loadSettings } from "./settings.js";
 import { turnSecret } from "./turn/turn-secret.js";
 
@@ -24,7 +23,7 @@ export const WARM_UP_ENV = { XMPP_DOMAINS: "example.org", XMPP_ADMINS: "admin@ex
  * Runs the steps before Prosody once, on throwaway inputs in a temporary directory, while the
  * image builds the entrypoint's startup snapshot (snapshot.ts). V8 compiles a function the first
  * time it runs and the snapshot keeps that bytecode: a container start then no longer compiles
- * the code of its first steps (Node's own net, fs and child_process code included), which is
+ * the code of its first steps (Node's own fs and child_process code included), which is
  * most of their time without a JIT. Nothing may outlive it: no handle stays open, no
  * module-level value is set, nothing is written outside its directory. Logging is left alone:
  * the steps it calls log nothing themselves.
@@ -64,11 +63,11 @@ export async function warmUp(): Promise<void> {
     writeFileAtomic(join(dir, "global.cfg.lua"), config.global, 0o640, process.getgid!());
     listedAccounts(settings);
 
-    await new Promise<void>((resolve, reject) => spawn("true", { stdio: "ignore" }).once("exit", () => resolve()).once("error", reject));
-    // Nothing listens on port 1 while an image builds: a refused health check or two, then
-    // Prosody's stand-in "exits". (A listening server is not warmed: IPv6 detection's net.Server
-    // code would add more to every start's snapshot than it saves.)
-    await waitUntilServing(new Promise((resolve) => setTimeout(resolve, 30)), { port: 1, timeoutMs: 1_000, intervalMs: 10 });
+    await new Promise<void>((resolve, reject) => spawn("true", { stdio: "ignore" }).once("close", () => resolve()).once("error", reject));
+    // No socket: a connection made here (the health check's) left a name lookup at run time
+    // (node-postgres reaching XMPP_DB_HOST) never answering, and the entrypoint ended with 0
+    // (image-tests/storage-database-unavailable.test.ts). A listening server would cost the
+    // snapshot more than it saves anyway.
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
