@@ -17,7 +17,7 @@ import { loadSettings } from "./settings.js";
 import { turnSecret } from "./turn/turn-secret.js";
 
 /** The settings the warm-up starts from: every service on, as by default, and one admin. */
-export const WARM_UP_ENV = { XMPP_DOMAINS: "example.org", XMPP_ADMINS: "admin@example.org" } as const;
+const WARM_UP_ENV = { XMPP_DOMAINS: "example.org", XMPP_ADMINS: "admin@example.org" } as const;
 
 /**
  * Runs the steps before Prosody once, on throwaway inputs in a temporary directory, while the
