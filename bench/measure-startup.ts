@@ -266,7 +266,8 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
       "own step durations (each step logs its ms), and Node's performance.now() when the entrypoint's code first runs " +
       "(time since Node's process started). A fresh volume mounts no certificates and an empty data directory, so the " +
       "appliance issues its self-signed certificate on that start. The entrypoint starts from a V8 startup snapshot built " +
-      "into the image (entrypoint/snapshot.ts): Debian's Node has no snapshot or code cache of its own.",
+      "into the image (entrypoint/snapshot.ts): Debian's Node has no snapshot or code cache of its own. The steps " +
+      "before Prosody ran once while that snapshot was built (entrypoint/warm-up.ts), so their code is already compiled.",
   );
   return notes;
 }
