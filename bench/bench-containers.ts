@@ -4,7 +4,7 @@ import { LISTENERS } from "../entrypoint/listeners.js";
 import { execIn, type ExecResult } from "../test-support/container-exec.js";
 import { docker } from "../test-support/docker-engine.js";
 import { freeLoopbackPort } from "../test-support/free-loopback-port.js";
-import { BENCH_IMAGE, BENCH_LABEL, dockerCli } from "./bench-docker.js";
+import { BENCH_IMAGE, BENCH_LABEL, BENCH_RUN, dockerCli } from "./bench-docker.js";
 
 /** `postgres`: the appliance with XMPP_STORAGE=postgres, beside the appliance with its files. */
 export type Variant = "appliance" | "baseline" | "postgres";
@@ -77,7 +77,7 @@ export function dockerRunArgs(plan: ContainerPlan, image = plan.image ?? BENCH_I
   const common = [
     "run", "-d",
     "--name", plan.name,
-    "--label", `${BENCH_LABEL}=1`,
+    "--label", `${BENCH_LABEL}=${BENCH_RUN}`,
     "--ulimit", `nofile=${NOFILE}:${NOFILE}`,
     ...(plan.network ? ["--network", plan.network] : []),
     ...(plan.certsDir ? ["-v", `${plan.certsDir}:/etc/letsencrypt:ro`] : []),

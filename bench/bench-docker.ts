@@ -1,7 +1,11 @@
 import { execFile } from "node:child_process";
 
-/** Every container the bench starts carries this label; leftovers are swept at start and end. */
+/**
+ * Every container and network the bench starts carries this label, its value the run's id (its
+ * process id): a run removes its own at the end, and at its start what a run that is gone left.
+ */
 export const BENCH_LABEL = "prosody-appliance.bench";
+export const BENCH_RUN = String(process.pid);
 /** The bench's own tag, so a rebuild of :latest while it runs changes nothing. */
 export const BENCH_IMAGE = process.env.BENCH_IMAGE ?? "prosody-appliance:bench";
 
@@ -23,9 +27,33 @@ export function dockerCli(args: readonly string[], { timeoutMs = 120_000 } = {})
   });
 }
 
-export async function removeBenchContainers(): Promise<number> {
-  const { stdout } = await dockerCli(["ps", "-aq", "--filter", `label=${BENCH_LABEL}=1`]);
-  const ids = stdout.split("\n").filter(Boolean);
+/** Whether a process with this id runs on this machine (the bench and the engine share one). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Whether a labelled container is this run's to remove: `own` removes this run's; `leftovers`
+ * those of runs that are gone (or from before runs were told apart). Another live run's stay.
+ */
+export function isBenchContainerToRemove(run: string, which: "own" | "leftovers", alive: (pid: number) => boolean = processAlive): boolean {
+  if (which === "own") return run === BENCH_RUN;
+  if (run === BENCH_RUN) return false;
+  return !/^[1-9]\d*$/.test(run) || run === "1" || !alive(Number(run));
+}
+
+export async function removeBenchContainers(which: "own" | "leftovers"): Promise<number> {
+  const { stdout } = await dockerCli(["ps", "-a", "--filter", `label=${BENCH_LABEL}`, "--format", `{{.ID}} {{.Label "${BENCH_LABEL}"}}`]);
+  const ids = stdout
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([id, run]) => id && isBenchContainerToRemove(run ?? "", which))
+    .map(([id]) => id!);
   if (ids.length > 0) await dockerCli(["rm", "-f", "-v", ...ids]).catch(() => undefined);
   return ids.length;
 }

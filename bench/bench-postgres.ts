@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { docker } from "../test-support/docker-engine.js";
 import { startPostgres, type PostgresContainer } from "../test-support/postgres/postgres-container.js";
-import { BENCH_LABEL } from "./bench-docker.js";
+import { BENCH_LABEL, BENCH_RUN } from "./bench-docker.js";
 
 const PASSWORD = "bench database pass phrase";
 
@@ -21,10 +21,10 @@ let counter = 0;
  */
 export async function startBenchPostgres(): Promise<BenchPostgres> {
   const name = `bench-postgres-${process.pid}-${Date.now().toString(36)}`;
-  const network: Docker.Network = await docker.createNetwork({ Name: name, Labels: { [BENCH_LABEL]: "1" } });
+  const network: Docker.Network = await docker.createNetwork({ Name: name, Labels: { [BENCH_LABEL]: BENCH_RUN } });
   let postgres: PostgresContainer;
   try {
-    postgres = await startPostgres({ network: name, alias: "db", password: PASSWORD, args: [], labels: { [BENCH_LABEL]: "1" } });
+    postgres = await startPostgres({ network: name, alias: "db", password: PASSWORD, args: [], labels: { [BENCH_LABEL]: BENCH_RUN } });
   } catch (error) {
     await network.remove().catch(() => undefined);
     throw error;

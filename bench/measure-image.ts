@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createGzip } from "node:zlib";
 
-import { BENCH_IMAGE, BENCH_LABEL, dockerCli } from "./bench-docker.js";
+import { BENCH_IMAGE, BENCH_LABEL, BENCH_RUN, dockerCli } from "./bench-docker.js";
 import type { ResultSection } from "./results-table.js";
 import { summarize } from "./summary-stats.js";
 
@@ -91,7 +91,7 @@ function savedAndGzippedSize(image: string): Promise<number> {
 }
 
 async function inImage(image: string, command: string[]): Promise<string> {
-  const { stdout } = await dockerCli(["run", "--rm", "--label", `${BENCH_LABEL}=1`, "--network", "none", "--entrypoint", command[0]!, image, ...command.slice(1)]);
+  const { stdout } = await dockerCli(["run", "--rm", "--label", `${BENCH_LABEL}=${BENCH_RUN}`, "--network", "none", "--entrypoint", command[0]!, image, ...command.slice(1)]);
   return stdout;
 }
 

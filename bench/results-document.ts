@@ -71,7 +71,8 @@ export function renderReadmeSection(doc: ResultsDocument): string {
     "same run, so a performance change is shown side by side. `BENCH_IMAGE` changes the bench's tag.",
     "It is not part of `npm test` or CI. It needs root (bind-mounted data and certificates are",
     "given to uid/gid 101), a Docker engine and Debian's `tsung` (installed with apt-get when",
-    "missing); everything it starts is labelled `prosody-appliance.bench=1` and removed when it ends.",
+    "missing); everything it starts is labelled `prosody-appliance.bench=<its process id>` and removed",
+    "when it ends; a run also removes what a run that is gone left behind, never another live run's.",
     "",
     `Latest run: ${formatDate(doc.date)}, ${doc.profile} profile (${(doc.durationSeconds / 60).toFixed(1)} min), ` +
       `on ${describeMachine(doc.machine)}. How each number is taken, and what lies behind the misses: ` +

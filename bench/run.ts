@@ -116,10 +116,10 @@ async function main(): Promise<void> {
   }
   await assertEngineAnswers();
   cleanups.push(async () => {
-    const removed = await removeBenchContainers();
+    const removed = await removeBenchContainers("own");
     if (removed > 0) progress(`removed ${removed} container(s)`);
   });
-  const leftovers = await removeBenchContainers();
+  const leftovers = await removeBenchContainers("leftovers");
   if (leftovers > 0) progress(`removed ${leftovers} container(s) left by an earlier run`);
 
   if (build) await buildImage();
