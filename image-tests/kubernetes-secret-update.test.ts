@@ -7,7 +7,7 @@ import { startAppliance, type Appliance } from "./helpers/appliance.js";
 import { allServe, servedEverywhere, servedForServices, untilServedEverywhere } from "./helpers/served-everywhere.js";
 import { writeSecretVolume } from "../test-support/secret-volume.js";
 import { createTestCa } from "../test-support/test-ca.js";
-import { sleep } from "../test-support/wait-for.js";
+import { sleep, waitFor } from "../test-support/wait-for.js";
 import { connectClient, type XmppTestClient } from "../test-support/xmpp/connect-client.js";
 
 const DOMAIN = "example.org";
@@ -72,9 +72,11 @@ describe("a cert-manager Secret mounted as a directory, updated the way kubelet 
       expect(alice.wasDropped()).toBe(false);
       expect(bob.wasDropped()).toBe(false);
       await chat(alice, bob, "after the update");
-      const logs = await appliance.logs();
-      expect(logs).toContain(`certificate for ${DOMAIN} renewed: serial ${first.serial} -> ${renewed.serial}, expires ${new Date(new X509Certificate(renewed.certPem).validTo).toISOString()} (${MOUNT}/tls.crt, private-copy)`);
-      expect(logs).not.toContain("not used");
+      // Logged once the entrypoint has seen the new certificate on every listener itself, which
+      // may be a moment after this test's own probes did.
+      const renewedLine = `certificate for ${DOMAIN} renewed: serial ${first.serial} -> ${renewed.serial}, expires ${new Date(new X509Certificate(renewed.certPem).validTo).toISOString()} (${MOUNT}/tls.crt, private-copy)`;
+      await waitFor("the renewal to be logged", async () => (await appliance.logs()).includes(renewedLine), { timeoutMs: 15_000 });
+      expect(await appliance.logs()).not.toContain("not used");
     } finally {
       rmSync(volume, { recursive: true, force: true });
     }
