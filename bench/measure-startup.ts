@@ -9,6 +9,8 @@ import type { ResultRow, ResultSection } from "./results-table.js";
 import { summarize } from "./summary-stats.js";
 import { loginAndLogout, waitForVerifiedTls } from "./xmpp-probes.js";
 import { BENCH_DOMAIN } from "./bench-containers.js";
+import { BENCH_IMAGE } from "./bench-docker.js";
+import { nodeAloneMs } from "./node-alone.js";
 
 /**
  * What is started: the appliance with a mounted certbot tree (every service on, as by default),
@@ -73,6 +75,7 @@ export async function measureStartupAndMemory(
   compare?: CompareImage,
 ): Promise<StartupOutcome> {
   const records: RunRecord[] = [];
+  const nodeAlone: number[] = [];
   const variants: StartVariant[] = ["appliance", "services-off", "turn-off", "baseline", "fresh", ...(compare ? (["compare", "compare-fresh"] as const) : [])];
   for (let run = 1; run <= profile.startRuns; run++) {
     const withMemory = run <= profile.memoryRuns;
@@ -87,8 +90,10 @@ export async function measureStartupAndMemory(
           (record.afterStart ? `, container ${(record.afterStart.containerRssKb / MIB).toFixed(1)} MiB` : ""),
       );
     }
+    const alone = await nodeAloneMs(BENCH_IMAGE);
+    if (alone !== undefined) nodeAlone.push(alone);
   }
-  return { sections: startupSections(records, profile, compare), notes: startupNotes(records, profile) };
+  return { sections: startupSections(records, nodeAlone, profile, compare), notes: startupNotes(records, profile) };
 }
 
 const isFresh = (variant: StartVariant) => variant === "fresh" || variant === "compare-fresh";
@@ -154,7 +159,7 @@ function values(records: readonly RunRecord[], variant: StartVariant, pick: (rec
     .filter((value): value is number => value !== undefined);
 }
 
-function startupSections(records: RunRecord[], profile: BenchProfile, compare: CompareImage | undefined): ResultSection[] {
+function startupSections(records: RunRecord[], nodeAlone: number[], profile: BenchProfile, compare: CompareImage | undefined): ResultSection[] {
   const against = (variant: StartVariant, metric: string, pick: (record: RunRecord) => number | undefined, extra: Partial<ResultRow> = {}): ResultRow => ({
     metric,
     appliance: summarize(values(records, variant, pick)),
@@ -217,6 +222,11 @@ function startupSections(records: RunRecord[], profile: BenchProfile, compare: C
     { ...against("appliance", "`docker run` (CLI) → container started (Docker's StartedAt)", (r) => r.containerStartMs), digits: 0 },
     ms("appliance", "container started → the entrypoint's first log line", (r) => r.entrypointFirstLineMs),
     ms("appliance", "… of which Node's own start and loading the entrypoint (its own clock)", (r) => r.entrypointLoadedMs),
+    {
+      metric: "Node alone, for comparison: the image's Node with the entrypoint's flags running nothing (`-e 0`, without the entrypoint's snapshot): container started → exited",
+      appliance: summarize(nodeAlone),
+      digits: 0,
+    },
     ...stepNames.map((name) => ms("appliance", `step "${name}"`, (r) => r.steps.get(name))),
     ms("fresh", `fresh volume: step "grant key access" (issues the self-signed certificate)`, (r) => r.steps.get("grant key access")),
     { ...against("appliance", "Prosody's own start: \"start Prosody\" logged → 5223 listening (baseline: container started → 5223 listening)", (r) =>
@@ -267,7 +277,10 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
       "(time since Node's process started). A fresh volume mounts no certificates and an empty data directory, so the " +
       "appliance issues its self-signed certificate on that start. The entrypoint starts from a V8 startup snapshot built " +
       "into the image (entrypoint/snapshot.ts): Debian's Node has no snapshot or code cache of its own. The steps " +
-      "before Prosody ran once while that snapshot was built (entrypoint/warm-up.ts), so their code is already compiled.",
+      "before Prosody ran once while that snapshot was built (entrypoint/warm-up.ts), so their code is already compiled. " +
+      "\"Node alone\" runs the same Node with the same flags and no code of the appliance's (bench/node-alone.ts): without a " +
+      "snapshot Node bootstraps its own JavaScript, which the entrypoint's snapshot spares it, so this is about what any " +
+      "Node program costs here before its first line of code runs.",
   );
   return notes;
 }
