@@ -56,7 +56,8 @@ export function readRegularFile(path: string, options: ReadOptions = {}): Buffer
   }
 }
 
-function kindOf(stats: Stats): string {
+/** "a FIFO", "a character device" ...: what a path that is not a regular file is instead. */
+export function kindOf(stats: Stats): string {
   if (stats.isFIFO()) return "a FIFO";
   if (stats.isDirectory()) return "a directory";
   if (stats.isCharacterDevice()) return "a character device";

@@ -55,7 +55,7 @@ describe("Prosody's garbage collector", () => {
 describe("a broken conf.d", () => {
   it.each([
     { problem: "a Lua syntax error", file: 'motd_text = = "oops"\n', mode: 0o644, message: /local\.cfg\.lua is not valid Lua: .*local\.cfg\.lua:1: unexpected symbol near '='/ },
-    { problem: "a file Prosody cannot read", file: 'motd_text = "hidden"\n', mode: 0o600, message: /local\.cfg\.lua cannot be read by Prosody: .* not readable by/ },
+    { problem: "a file Prosody cannot read", file: 'motd_text = "hidden"\n', mode: 0o600, message: /local\.cfg\.lua cannot be read by Prosody: it is 0600 \S+, not readable by prosody/ },
     { problem: "a directory Prosody cannot list", file: 'motd_text = "hidden"\n', mode: 0o644, dirMode: 0o700, message: /conf\.d \(0700 0:0\) cannot be listed by Prosody \(uid 101\)\. Accepted: a directory Prosody can read, e\.g\. chmod 0755\./ },
   ])("should stop the container with 78 and name the file for $problem", async ({ file, mode, dirMode, message }) => {
     const dir = mkdtempSync(join(tmpdir(), "conf.d-"));

@@ -80,7 +80,9 @@ describe("checkCertificate", () => {
     const error = failureOf(() => checkCertificate(files, { name: "example.org", reader: stranger }));
 
     expect(error.file).toBe(files.keyPath);
-    expect(error.reason).toMatch(/ is 0600 .*not readable by uid 4242/);
+    // The key is named once: the reason about it does not repeat its path.
+    expect(error.reason).toMatch(/^is 0600 .*not readable by uid 4242/);
+    expect(error.message).toBe(`${files.keyPath}: ${error.reason}`);
   });
 
   it("accepts a key readable through the reader's group", () => {

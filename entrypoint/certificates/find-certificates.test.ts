@@ -300,7 +300,7 @@ describe("chooseCertificates in a hostile directory", () => {
   it("refuses a FIFO as fullchain.pem without blocking on it", () => {
     execFileSync("mkfifo", [fullchain()]);
     expect(reasonFor(chooseCertificates(dir, ["example.org"], { reader: root, now }))).toEqual([
-      `${fullchain()}: ${fullchain()} is not a regular file`,
+      `${fullchain()}: is a FIFO, not a regular file`,
     ]);
   });
 
@@ -316,7 +316,7 @@ describe("chooseCertificates in a hostile directory", () => {
   it("refuses a link to /dev/zero without reading it", () => {
     symlinkSync("/dev/zero", fullchain());
     expect(reasonFor(chooseCertificates(dir, ["example.org"], { reader: root, now }))).toEqual([
-      `${fullchain()} (/dev/zero): ${fullchain()} is not a regular file`,
+      `${fullchain()} (/dev/zero): is a character device, not a regular file`,
     ]);
   });
 

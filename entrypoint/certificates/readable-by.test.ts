@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isReadableBy } from "./readable-by.js";
+import { isReadableBy, reasonWithoutPath } from "./readable-by.js";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
 import { makeTempDir, stranger, testUser, writeFile } from "../../test-support/file-fixtures.js";
 
@@ -117,7 +117,7 @@ describe("isReadableBy", () => {
     });
     expect(isReadableBy(dir, { uid: 0, gids: [] })).toEqual({
       readable: false,
-      reason: `${dir} is not a regular file`,
+      reason: `${dir} is a directory, not a regular file`,
     });
     expect(isReadableBy(join(dir, "plain", "key.pem"), stranger)).toEqual({
       readable: false,
@@ -153,5 +153,24 @@ describe("isReadableBy", () => {
     const result = isReadableBy(file, stranger);
 
     expect(!result.readable && result.reason).toContain(`${file} is 0600 root:root`);
+  });
+});
+
+describe("reasonWithoutPath", () => {
+  it("drops the path a reason starts with, as given or behind its link, for a message that names it already", () => {
+    const file = writeFile(join(dir, "key1.pem"), "secret", 0o600);
+    symlinkSync("key1.pem", join(dir, "key.pem"));
+
+    expect(reasonWithoutPath(file, `${file} is 0600 root:root, not readable by uid 4242`)).toBe("is 0600 root:root, not readable by uid 4242");
+    expect(reasonWithoutPath(join(dir, "key.pem"), `${file} is 0600 root:root, not readable by uid 4242`)).toBe("is 0600 root:root, not readable by uid 4242");
+    expect(reasonWithoutPath(join(dir, "gone.pem"), `${join(dir, "gone.pem")} does not exist`)).toBe("does not exist");
+  });
+
+  it("keeps a reason about another path (a directory on the way) whole", () => {
+    const file = writeFile(join(dir, "key.pem"), "secret", 0o600);
+
+    expect(reasonWithoutPath(file, `${dir} is 0700 root:root, not searchable by uid 4242`)).toBe(`${dir} is 0700 root:root, not searchable by uid 4242`);
+    // A longer name that merely starts like the file is another file.
+    expect(reasonWithoutPath(file, `${file}.bak is 0600 root:root`)).toBe(`${file}.bak is 0600 root:root`);
   });
 });

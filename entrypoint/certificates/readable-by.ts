@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { kindOf } from "../read-regular-file.js";
 
 /** The identity a file is opened as: Prosody's uid plus every group it runs with. */
 export interface Reader {
@@ -26,7 +27,7 @@ export function isReadableBy(path: string, reader: Reader): Readability {
 
   const fileStats = statSync(absolutePath);
   if (!fileStats.isFile()) {
-    return { readable: false, reason: `${absolutePath} is not a regular file` };
+    return { readable: false, reason: `${absolutePath} is ${kindOf(fileStats)}, not a regular file` };
   }
   if (reader.uid === 0) return { readable: true };
 
@@ -55,6 +56,26 @@ export function isReadableBy(path: string, reader: Reader): Readability {
     };
   }
   return { readable: true };
+}
+
+/**
+ * A reason from isReadableBy without the path it starts with, when that is `path` itself (or the
+ * file behind its link): for a message that names the file already, e.g. "…/fullchain.pem
+ * (/dev/zero): is a character device, not a regular file", not the path twice. A reason about
+ * another path (a directory on the way) is returned whole.
+ */
+export function reasonWithoutPath(path: string, reason: string): string {
+  const absolutePath = resolve(path);
+  let realPath = absolutePath;
+  try {
+    realPath = realpathSync(absolutePath);
+  } catch {
+    // Missing, or a loop: the reason names the path as given.
+  }
+  for (const named of new Set([absolutePath, realPath])) {
+    if (reason.startsWith(`${named} `)) return reason.slice(named.length + 1);
+  }
+  return reason;
 }
 
 /** Why `absolutePath` cannot be reached at all, or undefined when it exists. */
