@@ -8,6 +8,18 @@ const NO_IPV6_PROFILE = JSON.stringify({
   syscalls: [{ names: ["socket"], action: "SCMP_ACT_ERRNO", errnoRet: 97, args: [{ index: 0, value: 10, op: "SCMP_CMP_EQ" }] }],
 });
 
+describe("a container with IPv6 sockets (Docker's default, even on a network without IPv6 addresses)", () => {
+  it("should find it, and have Prosody listen on :: as well as on IPv4", async () => {
+    await using appliance = await startAppliance();
+
+    const logs = await appliance.logs();
+    expect(logs).toMatch(/detect IPv6: listening on IPv4 and IPv6/);
+    // 5222 = 0x1466, listening (state 0A) on the IPv6 wildcard.
+    const tcp6 = await appliance.exec(["cat", "/proc/net/tcp6"]);
+    expect(tcp6.stdout).toMatch(/^\s*\d+: 0{32}:1466 0{32}:0000 0A /m);
+  });
+});
+
 describe("a container without IPv6", () => {
   it("should start without the 'Address family not supported' error and serve on IPv4", async () => {
     await using appliance = await startAppliance({ hostConfig: { SecurityOpt: [`seccomp=${NO_IPV6_PROFILE}`] } });
