@@ -3,7 +3,7 @@ import type { KeyObject } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { readRegularFile, RefusedFile } from "../read-regular-file.js";
-import { isReadableBy, reasonWithoutPath } from "./readable-by.js";
+import { isReadableBy } from "./readable-by.js";
 import type { Reader } from "./readable-by.js";
 
 /** A certificate and its key by path: what a check reads, and what Prosody is pointed at. */
@@ -89,7 +89,7 @@ export function loadCertificatePair(files: CertificateFiles, reader: Reader, wit
 
   for (const path of [certPath, keyPath]) {
     const readability = isReadableBy(path, reader);
-    if (!readability.readable) note(path, reasonWithoutPath(path, readability.reason));
+    if (!readability.readable) note(path, readability.fileProblem ?? readability.reason);
   }
 
   const chain = parseCertificateChain(certPath, within);

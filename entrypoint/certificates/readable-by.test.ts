@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isReadableBy, reasonWithoutPath } from "./readable-by.js";
+import { isReadableBy } from "./readable-by.js";
 import { writeCertbotLineage } from "../../test-support/certbot-tree.js";
 import { makeTempDir, stranger, testUser, writeFile } from "../../test-support/file-fixtures.js";
 
@@ -105,6 +105,7 @@ describe("isReadableBy", () => {
     expect(isReadableBy(link, { uid: 0, gids: [] })).toEqual({
       readable: false,
       reason: `${link} is a dangling symlink to ../../archive/example.org/fullchain3.pem`,
+      fileProblem: "is a dangling symlink to ../../archive/example.org/fullchain3.pem",
     });
   });
 
@@ -114,10 +115,12 @@ describe("isReadableBy", () => {
     expect(isReadableBy(join(dir, "missing.pem"), stranger)).toEqual({
       readable: false,
       reason: `${join(dir, "missing.pem")} does not exist`,
+      fileProblem: "does not exist",
     });
     expect(isReadableBy(dir, { uid: 0, gids: [] })).toEqual({
       readable: false,
       reason: `${dir} is a directory, not a regular file`,
+      fileProblem: "is a directory, not a regular file",
     });
     expect(isReadableBy(join(dir, "plain", "key.pem"), stranger)).toEqual({
       readable: false,
@@ -143,6 +146,7 @@ describe("isReadableBy", () => {
     expect(result).toEqual({
       readable: false,
       reason: `${file} is 0044 4242:4243, not readable by uid 4242, gids 4243`,
+      fileProblem: "is 0044 4242:4243, not readable by uid 4242, gids 4243",
     });
   });
 
@@ -156,21 +160,25 @@ describe("isReadableBy", () => {
   });
 });
 
-describe("reasonWithoutPath", () => {
-  it("drops the path a reason starts with, as given or behind its link, for a message that names it already", () => {
+describe("isReadableBy's fileProblem", () => {
+  it("is the reason without the path, when it is about the file as given or behind its link, for a message that names it already", () => {
     const file = writeFile(join(dir, "key1.pem"), "secret", 0o600);
     symlinkSync("key1.pem", join(dir, "key.pem"));
 
-    expect(reasonWithoutPath(file, `${file} is 0600 root:root, not readable by uid 4242`)).toBe("is 0600 root:root, not readable by uid 4242");
-    expect(reasonWithoutPath(join(dir, "key.pem"), `${file} is 0600 root:root, not readable by uid 4242`)).toBe("is 0600 root:root, not readable by uid 4242");
-    expect(reasonWithoutPath(join(dir, "gone.pem"), `${join(dir, "gone.pem")} does not exist`)).toBe("does not exist");
+    const direct = isReadableBy(file, stranger);
+    expect(!direct.readable && direct.fileProblem).toMatch(/^is 0600 \S+:\S+, not readable by uid 4242/);
+    const linked = isReadableBy(join(dir, "key.pem"), stranger);
+    expect(!linked.readable && [linked.reason, linked.fileProblem]).toEqual([`${file} ${!direct.readable && direct.fileProblem}`, !direct.readable && direct.fileProblem]);
+    const missing = isReadableBy(join(dir, "gone.pem"), stranger);
+    expect(!missing.readable && missing.fileProblem).toBe("does not exist");
   });
 
-  it("keeps a reason about another path (a directory on the way) whole", () => {
-    const file = writeFile(join(dir, "key.pem"), "secret", 0o600);
+  it("is absent when the reason is about a directory on the way", () => {
+    mkdirSync(join(dir, "private"), { mode: 0o700 });
+    const file = writeFile(join(dir, "private", "key.pem"), "secret", 0o644);
 
-    expect(reasonWithoutPath(file, `${dir} is 0700 root:root, not searchable by uid 4242`)).toBe(`${dir} is 0700 root:root, not searchable by uid 4242`);
-    // A longer name that merely starts like the file is another file.
-    expect(reasonWithoutPath(file, `${file}.bak is 0600 root:root`)).toBe(`${file}.bak is 0600 root:root`);
+    const result = isReadableBy(file, stranger);
+    expect(!result.readable && result.reason).toMatch(new RegExp(`^${join(dir, "private")} is 0700 `));
+    expect(!result.readable && result.fileProblem).toBeUndefined();
   });
 });

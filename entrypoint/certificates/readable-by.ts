@@ -9,7 +9,21 @@ export interface Reader {
   gids: number[];
 }
 
-export type Readability = { readable: true } | { readable: false; reason: string };
+export type Readability =
+  | { readable: true }
+  | {
+      readable: false;
+      /** A sentence that starts with the path it is about. */
+      reason: string;
+      /** When that path is the file itself (as given, or behind its link): the reason without
+       *  it, for a message that names the file already ("…/fullchain.pem (/dev/zero): is …"). */
+      fileProblem?: string;
+    };
+
+/** Not readable because of `about`, which is the file itself (`ofFile`) or a directory on its way. */
+function unreadable(about: string, problem: string, ofFile: boolean): Readability {
+  return { readable: false, reason: `${about} ${problem}`, ...(ofFile ? { fileProblem: problem } : {}) };
+}
 
 export const READ = 4;
 export const SEARCH = 1;
@@ -23,11 +37,11 @@ export const SEARCH = 1;
 export function isReadableBy(path: string, reader: Reader): Readability {
   const absolutePath = resolve(path);
   const missing = describeMissing(absolutePath);
-  if (missing) return { readable: false, reason: missing };
+  if (missing) return missing;
 
   const fileStats = statSync(absolutePath);
   if (!fileStats.isFile()) {
-    return { readable: false, reason: `${absolutePath} is ${kindOf(fileStats)}, not a regular file` };
+    return unreadable(absolutePath, `is ${kindOf(fileStats)}, not a regular file`, true);
   }
   if (reader.uid === 0) return { readable: true };
 
@@ -37,49 +51,20 @@ export function isReadableBy(path: string, reader: Reader): Readability {
     if (checkedDirectories.has(directory)) continue;
     checkedDirectories.add(directory);
     const directoryStats = statOrUndefined(directory);
-    if (!directoryStats) {
-      return { readable: false, reason: `${directory} cannot be inspected` };
-    }
+    if (!directoryStats) return unreadable(directory, "cannot be inspected", false);
     if (!allows(directoryStats, reader, SEARCH)) {
-      return {
-        readable: false,
-        reason: `${describeEntry(directory, directoryStats)}, not searchable by ${describeReader(reader)}`,
-      };
+      return unreadable(directory, `${describeEntry(directoryStats)}, not searchable by ${describeReader(reader)}`, false);
     }
   }
 
   if (!allows(fileStats, reader, READ)) {
-    const shownPath = realPath === absolutePath ? absolutePath : realPath;
-    return {
-      readable: false,
-      reason: `${describeEntry(shownPath, fileStats)}, not readable by ${describeReader(reader)}`,
-    };
+    return unreadable(realPath, `${describeEntry(fileStats)}, not readable by ${describeReader(reader)}`, true);
   }
   return { readable: true };
 }
 
-/**
- * A reason from isReadableBy without the path it starts with, when that is `path` itself (or the
- * file behind its link): for a message that names the file already, e.g. "…/fullchain.pem
- * (/dev/zero): is a character device, not a regular file", not the path twice. A reason about
- * another path (a directory on the way) is returned whole.
- */
-export function reasonWithoutPath(path: string, reason: string): string {
-  const absolutePath = resolve(path);
-  let realPath = absolutePath;
-  try {
-    realPath = realpathSync(absolutePath);
-  } catch {
-    // Missing, or a loop: the reason names the path as given.
-  }
-  for (const named of new Set([absolutePath, realPath])) {
-    if (reason.startsWith(`${named} `)) return reason.slice(named.length + 1);
-  }
-  return reason;
-}
-
 /** Why `absolutePath` cannot be reached at all, or undefined when it exists. */
-function describeMissing(absolutePath: string): string | undefined {
+function describeMissing(absolutePath: string): Readability | undefined {
   try {
     statSync(absolutePath);
     return undefined;
@@ -87,16 +72,14 @@ function describeMissing(absolutePath: string): string | undefined {
     const code = errorCode(error);
     if (code === "ENOENT") {
       const link = symlinkTarget(absolutePath);
-      return link === undefined
-        ? `${absolutePath} does not exist`
-        : `${absolutePath} is a dangling symlink to ${link}`;
+      return unreadable(absolutePath, link === undefined ? "does not exist" : `is a dangling symlink to ${link}`, true);
     }
     if (code === "ENOTDIR") {
       const notDirectory = ancestorsOf(absolutePath).find((directory) => !isDirectory(directory));
-      return `${notDirectory ?? absolutePath} is not a directory`;
+      return unreadable(notDirectory ?? absolutePath, "is not a directory", notDirectory === undefined);
     }
-    if (code === "ELOOP") return `${absolutePath} is a symlink loop`;
-    return `${absolutePath} cannot be inspected (${code ?? String(error)})`;
+    if (code === "ELOOP") return unreadable(absolutePath, "is a symlink loop", true);
+    return unreadable(absolutePath, `cannot be inspected (${code ?? String(error)})`, true);
   }
 }
 
@@ -145,9 +128,10 @@ export function allows(stats: Stats, reader: Reader, permission: number): boolea
 }
 
 /** "/etc/letsencrypt/archive is 0700 root:root" */
-function describeEntry(path: string, stats: Stats): string {
+/** "is 0600 root:root" */
+function describeEntry(stats: Stats): string {
   const mode = (stats.mode & 0o7777).toString(8).padStart(4, "0");
-  return `${path} is ${mode} ${userName(stats.uid)}:${groupName(stats.gid)}`;
+  return `is ${mode} ${userName(stats.uid)}:${groupName(stats.gid)}`;
 }
 
 /** "prosody (uid 101, gids 101,990)" */

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { allows, isReadableBy, READ, reasonWithoutPath, SEARCH, type Reader } from "../certificates/readable-by.js";
+import { allows, isReadableBy, READ, SEARCH, type Reader } from "../certificates/readable-by.js";
 import { ConfigError } from "../errors.js";
 import { runsAsRoot } from "../identity.js";
 
@@ -39,8 +39,7 @@ export function checkUserConfig(dir: string, reader: Reader, luac = "luac5.4"): 
     const path = join(dir, name);
     const access = isReadableBy(path, reader);
     if (!access.readable) {
-      const reason = reasonWithoutPath(path, access.reason);
-      const why = reason === access.reason ? reason : `it ${reason}`;
+      const why = access.fileProblem === undefined ? access.reason : `it ${access.fileProblem}`;
       problems.push(`${path} cannot be read by Prosody: ${why}. Accepted: a file Prosody (uid ${reader.uid}) can read, e.g. chmod 0644.`);
       continue;
     }
