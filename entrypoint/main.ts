@@ -208,7 +208,7 @@ export function run(): void {
   process.on("uncaughtException", (error) => void fail(error));
   process.on("unhandledRejection", (error) => void fail(error));
   // Node's own start and loading this code: the part of every start before the first step.
-  log("info", `entrypoint loaded (${Math.round(performance.now())} ms after Node started)`);
+  log("info", `entrypoint loaded (${Math.round(process.uptime() * 1000)} ms after Node started)`);
   main().then((code) => {
     // stopProsody's SIGTERM ends Prosody with 0, which would end main() too: fail() gives the exit code.
     if (!failing) process.exit(code);
