@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, symlinkSync, truncateSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDirPerTest, writeFile } from "../test-support/file-fixtures.js";
@@ -14,6 +14,22 @@ describe("readRegularFile", () => {
     writeFile(join(temp.dir(), "archive", "cert1.pem"), "pem");
     symlinkSync("../archive/cert1.pem", join(temp.dir(), "live", "cert.pem"));
     expect(readRegularFile(join(temp.dir(), "live", "cert.pem"), { within: temp.dir() }).toString()).toBe("pem");
+  });
+
+  it("reads a file bigger than its first read buffer whole, and one whose size stat does not tell (/proc)", () => {
+    const big = Buffer.from(Array.from({ length: 100_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(""));
+    writeFile(join(temp.dir(), "big"), big.toString());
+    expect(readRegularFile(join(temp.dir(), "big")).equals(big)).toBe(true);
+    // A Node process's smaps runs to 50 KiB or more, over the 8 KiB first read; its last mapping is
+    // the vsyscall page.
+    const smaps = readRegularFile("/proc/self/smaps").toString();
+    expect(smaps.length).toBeGreaterThan(16 * 1024);
+    expect(smaps.split("\n")[0]).toBe(readFileSync("/proc/self/smaps", "utf8").split("\n")[0]);
+    expect(smaps.slice(smaps.lastIndexOf("\n", smaps.lastIndexOf("[vsyscall]")))).toMatch(/^\n[0-9a-f]+-[0-9a-f]+ .*\[vsyscall\]\n(?:[A-Za-z_]+:.*\n)+$/);
+  });
+
+  it("refuses a file that turns out bigger than the cap while it is read (size 0 in stat, as in /proc)", () => {
+    expect(() => readRegularFile("/proc/self/maps", { maxBytes: 100 })).toThrow("larger than 100 bytes (it grew while read)");
   });
 
   it("refuses a FIFO at once instead of waiting for a writer", () => {

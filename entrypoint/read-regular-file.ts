@@ -3,6 +3,7 @@ import type { Stats } from "node:fs";
 
 /** Certificates, keys and `_FILE` values are a few KiB; anything bigger is not one of them. */
 export const MAX_READ_BYTES = 1024 * 1024;
+const INITIAL_READ_BYTES = 8 * 1024;
 
 /** A file the entrypoint refuses to read; `reason` reads after "cannot be read (". */
 export class RefusedFile extends Error {
@@ -42,9 +43,17 @@ export function readRegularFile(path: string, options: ReadOptions = {}): Buffer
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new RefusedFile(`not a regular file: ${kindOf(stats)}`);
     if (stats.size > maxBytes) throw new RefusedFile(`larger than ${describeSize(maxBytes)} (${stats.size} bytes)`);
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Sized from the file, not maxBytes: a zero-filled MiB per certificate or key read cost more
+    // than reading it. It grows (to one byte over maxBytes at most) for a file that grows or
+    // whose size stat does not tell, as in /proc.
+    let buffer = Buffer.alloc(Math.min(Math.max(stats.size + 1, INITIAL_READ_BYTES), maxBytes + 1));
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const bigger = Buffer.alloc(Math.min(buffer.length * 2, maxBytes + 1));
+        buffer.copy(bigger, 0, 0, length);
+        buffer = bigger;
+      }
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
