@@ -127,7 +127,6 @@ export function allows(stats: Stats, reader: Reader, permission: number): boolea
   return (bits & permission) !== 0;
 }
 
-/** "/etc/letsencrypt/archive is 0700 root:root" */
 /** "is 0600 root:root" */
 function describeEntry(stats: Stats): string {
   const mode = (stats.mode & 0o7777).toString(8).padStart(4, "0");
