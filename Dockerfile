@@ -87,6 +87,11 @@ RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +
 
 COPY server/prosody.cfg.lua /etc/prosody/prosody.cfg.lua
 COPY server/modules/ /usr/local/lib/prosody-appliance/prosody-modules/
+# Prosody's Lua, compiled once here: it starts from bytecode (server/bytecode/load-bytecode.lua).
+COPY server/bytecode/ /usr/local/lib/prosody-appliance/bytecode/
+RUN mkdir /usr/local/lib/prosody-appliance/bytecode/cache \
+ && find -L /usr/lib/prosody /usr/share/lua/5.4 /usr/local/lib/prosody-appliance/prosody-modules -name '*.lua' -type f \
+    | lua5.4 /usr/local/lib/prosody-appliance/bytecode/compile-bytecode.lua /usr/local/lib/prosody-appliance/bytecode/cache
 COPY server/healthcheck.lua /usr/local/bin/appliance-healthcheck
 COPY server/storage-probe.lua /usr/local/bin/appliance-storage-probe
 COPY server/appliance-invite /usr/local/bin/appliance-invite

@@ -13,6 +13,8 @@ export const PATHS = {
   sqliteDatabase: "/var/lib/prosody/prosody.sqlite",
   /** The migration from the volume's files to SQL, once done (or under way: `.pending`). */
   storageMigrated: "/var/lib/prosody/storage-migrated",
+  /** Run by Lua before Prosody: it loads Prosody's code from bytecode compiled in the image. */
+  bytecodeLoader: "/usr/local/lib/prosody-appliance/bytecode/load-bytecode.lua",
 } as const;
 
 /** The account Prosody runs as; fixed in the Dockerfile so volume ownership is stable. */

@@ -102,6 +102,11 @@ function sendOnceHandled(child: ChildProcess, signal: NodeJS.Signals): void {
   }, 50);
 }
 
+/** `prosody -F`, run by lua5.4 after the bytecode loader (server/bytecode/load-bytecode.lua). */
+export function prosodyCommand(): string[] {
+  return ["lua5.4", "-e", `dofile "${PATHS.bytecodeLoader}"`, "/usr/bin/prosody", "-F", "--config", PATHS.prosodyConfig];
+}
+
 /**
  * Starts Prosody in the foreground as the unprivileged prosody user (or, without root, as this
  * process). setpriv sets the supplementary groups explicitly: Node's own uid/gid spawn options
@@ -109,7 +114,7 @@ function sendOnceHandled(child: ChildProcess, signal: NodeJS.Signals): void {
  */
 export function startProsody(options: StartOptions = {}): RunningProsody {
   const groups = [PROSODY_USER.gid, ...(options.extraGroups ?? [])];
-  const command = options.command ?? ["prosody", "-F", "--config", PATHS.prosodyConfig];
+  const command = options.command ?? prosodyCommand();
   // Prosody 13 ignores its own umask option; files it creates inherit ours (no world access).
   process.umask(0o027);
   const child = spawn(

@@ -174,7 +174,8 @@ export async function prosodyPid(appliance: Pick<Appliance, "exec">): Promise<nu
   return Number.parseInt(servers[0]!, 10);
 }
 
-const PROSODY_COMMAND_LINE = /^\d+: \S*lua\S* \/usr\/bin\/prosody -F --config \/etc\/prosody\/prosody\.cfg\.lua $/;
+const PROSODY_COMMAND_LINE =
+  /^\d+: lua5\.4 -e dofile "\/usr\/local\/lib\/prosody-appliance\/bytecode\/load-bytecode\.lua" \/usr\/bin\/prosody -F --config \/etc\/prosody\/prosody\.cfg\.lua $/;
 
 /**
  * Runs a command on a terminal, as `docker exec -it` does, answering each prompt as it
