@@ -34,6 +34,20 @@ async function loadedFrom(appliance: Appliance): Promise<LoadedFrom> {
   return loaded;
 }
 
+// util.envload.envload(code, name, env) as Prosody's plugin loader calls it, on a cached file whose
+// first line reads a global: env becomes the chunk's _ENV, even when it is nil, as with load().
+const ENVLOAD_PROBE = `
+dofile "/usr/local/lib/prosody-appliance/bytecode/load-bytecode.lua"
+local envload = package.loaded["prosody.util.envload"].envload
+local path = "/usr/lib/prosody/util/envload.lua"
+local file = io.open(path); local source = file:read("a"); file:close()
+local with_env = envload(source, "@" .. path, { load = load, io = io })
+local without_env = envload(source, "@" .. path, nil)
+print("with env: " .. type(with_env().envload))
+print("nil env: " .. tostring(select(2, pcall(without_env))))
+print("from bytecode: " .. package.loaded["appliance.bytecode"].from_bytecode)
+`;
+
 describe("Prosody's code, compiled when the image was built", () => {
   const scratch = mkdtempSync(join(tmpdir(), "prosody-bytecode-"));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -60,6 +74,16 @@ describe("Prosody's code, compiled when the image was built", () => {
     const loaded = await loadedFrom(appliance);
     expect(loaded.source["@/usr/lib/prosody/modules/mod_uptime.lua"]).toBe(1);
     expect(Object.keys(loaded.source).sort()).toEqual([...GENERATED_CONFIG, "@/usr/lib/prosody/modules/mod_uptime.lua"].sort());
+  });
+
+  it("should give a module the environment Prosody gives it, as compiling from source would", async () => {
+    await using appliance = await startAppliance({ waitUntil: "started" });
+    const probe = await appliance.exec(["lua5.4", "-e", ENVLOAD_PROBE]);
+    expect(probe.stdout).toBe(
+      "with env: function\n" +
+        "nil env: /usr/lib/prosody/util/envload.lua:9: attempt to index a nil value (upvalue '_ENV')\n" +
+        "from bytecode: 2\n",
+    );
   });
 
   it("should still start, from source, when the compiled code is missing", async () => {

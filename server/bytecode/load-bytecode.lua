@@ -1,6 +1,6 @@
 -- Run before Prosody (`lua5.4 -e 'dofile"…"' /usr/bin/prosody`): Prosody and its modules load
 -- from bytecode compiled when the image was built, instead of compiling ~2.5 MB of Lua source at
--- every start (each module once per host that loads it); that was about a seventh of its start.
+-- every start (each module once per host that loads it): about a seventh of its start's CPU.
 --
 -- A compiled chunk is used only for the very source it was compiled from: its file is named by
 -- the SHA-256 of the chunk name and the source text just read. Anything else (the generated
@@ -18,16 +18,22 @@ local io_open, load, byte = io.open, load, string.byte;
 local stats = { from_bytecode = 0, from_source = {} };
 package.loaded["appliance.bytecode"] = stats;
 
-local function compiled(chunkname, source)
+-- The compiled chunk for this source, or nil (counted as compiled from source). As with load(),
+-- an env argument (even nil) becomes the chunk's _ENV; without one, the globals are.
+local function compiled(chunkname, source, ...)
 	local file = io_open(cache_dir .. sha256(chunkname .. "\0" .. source, true) .. ".luac", "rb");
-	if not file then
-		stats.from_source[chunkname] = (stats.from_source[chunkname] or 0) + 1;
-		return nil;
+	local chunk;
+	if file then
+		local bytecode = file:read("a");
+		file:close();
+		chunk = load(bytecode, chunkname, "b", ...);
 	end
-	local bytecode = file:read("a");
-	file:close();
-	stats.from_bytecode = stats.from_bytecode + 1;
-	return bytecode;
+	if chunk then
+		stats.from_bytecode = stats.from_bytecode + 1;
+	else
+		stats.from_source[chunkname] = (stats.from_source[chunkname] or 0) + 1;
+	end
+	return chunk;
 end
 
 -- require(): Lua's own file searcher, reading compiled code when there is some.
@@ -38,8 +44,7 @@ package.searchers[2] = function(name)
 	if file then
 		local source = file:read("a");
 		file:close();
-		local bytecode = compiled("@" .. path, source);
-		local chunk = bytecode and load(bytecode, "@" .. path, "b");
+		local chunk = compiled("@" .. path, source);
 		if chunk then return chunk, path; end
 	end
 	return lua_file_searcher(name);
@@ -50,8 +55,7 @@ local envload = dofile("/usr/lib/prosody/util/envload.lua");
 local envload_source = envload.envload;
 function envload.envload(code, chunkname, env)
 	if type(code) == "string" and type(chunkname) == "string" and byte(chunkname) == 64 then -- "@file"
-		local bytecode = compiled(chunkname, code);
-		local chunk = bytecode and load(bytecode, chunkname, "b", env);
+		local chunk = compiled(chunkname, code, env);
 		if chunk then return chunk; end
 	end
 	return envload_source(code, chunkname, env);
