@@ -284,7 +284,9 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
       "snapshot Node bootstraps its own JavaScript, which the entrypoint's snapshot spares it, so this is about what any " +
       "Node program costs here before its first line of code runs. Of that, perf in the image puts ~25 ms (`node --version` " +
       "takes 50 ms of CPU) in the dynamic linker: Debian's Node is a shared libnode linked with BIND_NOW, so all ~60,000 " +
-      "symbol relocations are resolved at every start; an empty snapshot of the same Node still takes ~145 ms to run nothing.",
+      "symbol relocations are resolved at every start; an empty snapshot of the same Node still takes ~145 ms to run nothing. " +
+      "The appliance's Prosody loads its Lua from bytecode compiled into the image (server/bytecode/); the baseline, " +
+      "started as `prosody`, compiles it from source, as any Prosody does.",
   );
   return notes;
 }
