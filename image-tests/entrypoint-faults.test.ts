@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestVolume, removeTestVolume, startAppliance } from "./helpers/appliance.js";
-import { FAULT_TRIGGER, entrypointWithFault } from "./helpers/injected-fault.js";
+import { FAULT_TAKEN, FAULT_TRIGGER, entrypointWithFault } from "./helpers/injected-fault.js";
 import { letsEncryptFixture } from "./helpers/lets-encrypt-fixture.js";
 import { c2sPort, restarted, runAndWaitForDie } from "./helpers/restart-policy.js";
 import { waitFor } from "../test-support/wait-for.js";
@@ -74,8 +74,8 @@ describe.concurrent("faults in the entrypoint", () => {
     it("should stop Prosody cleanly and end the container, before docker stop's 10 s are up", async () => {
       await using appliance = await startAppliance({ entrypoint: await entrypointWithFault("for (;;) {}") });
       const died = runAndWaitForDie(appliance, `touch ${FAULT_TRIGGER}`);
-      // The fault removes the trigger just before it starts its endless loop.
-      await waitFor("the entrypoint to take the fault", async () => (await appliance.exec(["test", "-e", FAULT_TRIGGER])).exitCode === 1, { intervalMs: 20 });
+      // The fault leaves its mark just before it starts its endless loop.
+      await waitFor("the entrypoint to take the fault", async () => (await appliance.exec(["test", "-e", FAULT_TAKEN])).exitCode === 0, { intervalMs: 20 });
       // docker stop's SIGTERM reaches only the entrypoint, which cannot run its handler any more.
       await appliance.container.stop({ t: 10 });
       const { code, ms } = await died;

@@ -3,6 +3,12 @@ import { IMAGE, docker } from "../../test-support/docker-engine.js";
 /** The file whose appearance sets the injected fault off (removed first, so a restart runs clean). */
 export const FAULT_TRIGGER = "/run/appliance-test-fault";
 
+/**
+ * Written just before the fault runs: proof that it was taken. The trigger's absence is no proof,
+ * since a check can run before the command that creates the trigger.
+ */
+export const FAULT_TAKEN = "/run/appliance-test-fault-taken";
+
 const BUNDLE = "/usr/local/lib/prosody-appliance/entrypoint.cjs";
 
 /**
@@ -20,6 +26,7 @@ export async function entrypointWithFault(fault: string, image = IMAGE): Promise
     `setInterval(() => {`,
     `  if (!fs.existsSync(${JSON.stringify(FAULT_TRIGGER)})) return;`,
     `  fs.rmSync(${JSON.stringify(FAULT_TRIGGER)});`,
+    `  fs.writeFileSync(${JSON.stringify(FAULT_TAKEN)}, "");`,
     `  ${fault}`,
     `}, 50).unref();`,
   ].join("\n");
