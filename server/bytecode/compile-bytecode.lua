@@ -8,8 +8,7 @@ if not outdir then
 	io.stderr:write("usage: compile-bytecode.lua OUTDIR < list of .lua files\n");
 	os.exit(2);
 end
-local open_hashes = assert(package.loadlib("/usr/lib/prosody/util/hashes.so", "luaopen_prosody_util_hashes"));
-local sha256 = open_hashes().sha256;
+local file_for = assert(dofile((arg[0]:match("^(.*)/") or ".") .. "/bytecode-key.lua"), "hashes.so cannot be loaded");
 
 local compiled, skipped = 0, 0;
 for path in io.lines() do
@@ -20,7 +19,7 @@ for path in io.lines() do
 	-- Text only, as Prosody loads it: a file that is not plain Lua source stays uncached.
 	local chunk = load(source, chunkname, "t");
 	if chunk then
-		local out = assert(io.open(outdir .. "/" .. sha256(chunkname .. "\0" .. source, true) .. ".luac", "wb"));
+		local out = assert(io.open(outdir .. "/" .. file_for(chunkname, source), "wb"));
 		assert(out:write(string.dump(chunk)));
 		assert(out:close());
 		compiled = compiled + 1;

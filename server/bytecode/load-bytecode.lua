@@ -3,14 +3,14 @@
 -- every start (each module once per host that loads it): about a seventh of its start's CPU.
 --
 -- A compiled chunk is used only for the very source it was compiled from: its file is named by
--- the SHA-256 of the chunk name and the source text just read. Anything else (the generated
--- config, conf.d, a module you mount or edit) finds no file and compiles from source as before.
+-- the SHA-256 of the chunk name and the source text just read (bytecode-key.lua). Anything else
+-- (the generated config, conf.d, a module you mount or edit) finds no file and compiles from
+-- source as before.
 -- Module metadata (`--%` lines) is still read from the source, which Prosody reads either way.
 -- Without hashes.so or the cache, everything loads from source.
 local cache_dir = "/usr/local/lib/prosody-appliance/bytecode/cache/";
-local open_hashes = package.loadlib("/usr/lib/prosody/util/hashes.so", "luaopen_prosody_util_hashes");
-if not open_hashes then return; end
-local sha256 = open_hashes().sha256;
+local file_for = dofile("/usr/local/lib/prosody-appliance/bytecode/bytecode-key.lua");
+if not file_for then return; end
 local io_open, load, byte = io.open, load, string.byte;
 
 -- What `prosodyctl shell` (and the image tests) can ask a running Prosody: how many chunks came
@@ -21,7 +21,7 @@ package.loaded["appliance.bytecode"] = stats;
 -- The compiled chunk for this source, or nil (counted as compiled from source). As with load(),
 -- an env argument (even nil) becomes the chunk's _ENV; without one, the globals are.
 local function compiled(chunkname, source, ...)
-	local file = io_open(cache_dir .. sha256(chunkname .. "\0" .. source, true) .. ".luac", "rb");
+	local file = io_open(cache_dir .. file_for(chunkname, source), "rb");
 	local chunk;
 	if file then
 		local bytecode = file:read("a");
