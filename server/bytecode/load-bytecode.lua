@@ -8,8 +8,9 @@
 -- source as before.
 -- Module metadata (`--%` lines) is still read from the source, which Prosody reads either way.
 -- Without hashes.so or the cache, everything loads from source.
-local cache_dir = "/usr/local/lib/prosody-appliance/bytecode/cache/";
-local file_for = dofile("/usr/local/lib/prosody-appliance/bytecode/bytecode-key.lua");
+local here = "/usr/local/lib/prosody-appliance/bytecode/";
+local cache_dir = here .. "cache/";
+local file_for = dofile(here .. "bytecode-key.lua");
 if not file_for then return; end
 local io_open, load, byte = io.open, load, string.byte;
 
