@@ -103,7 +103,7 @@ function sendOnceHandled(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** `prosody -F`, run by lua5.4 after the bytecode loader (server/bytecode/load-bytecode.lua). */
-export function prosodyCommand(): string[] {
+function prosodyCommand(): string[] {
   return ["lua5.4", "-e", `dofile "${PATHS.bytecodeLoader}"`, "/usr/bin/prosody", "-F", "--config", PATHS.prosodyConfig];
 }
 
