@@ -96,14 +96,15 @@ async function main(): Promise<number> {
   }
 
   const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
-  // From here on a stuck event loop would leave Prosody unsupervised: the watchdog stops it cleanly.
-  const stopWatchdog = watchEventLoop(prosody.child.pid!);
-  prosody.exited.then(stopWatchdog, stopWatchdog);
-  // TURN and the certificate watcher are not needed before Prosody serves: started after it, they
-  // leave the CPU to Prosody's own start.
+  // The watchdog, TURN and the certificate watcher are not needed before Prosody serves: started
+  // after it, they leave the CPU to Prosody's own start (each process Node starts costs ~10 ms
+  // of CPU here, to fork it).
   const serving = await step("wait for Prosody", () => waitUntilServing(prosody.exited), (outcome) => outcome);
   // Stopped (docker stop) or failed while starting: nothing else to start.
   if (serving === "exited") return prosodyExited(await prosody.exited);
+  // From here on a stuck event loop would leave Prosody unsupervised: the watchdog stops it cleanly.
+  const stopWatchdog = watchEventLoop(prosody.child.pid!);
+  prosody.exited.then(stopWatchdog, stopWatchdog);
   const turnServer =
     settings.turn === "builtin"
       ? await step(
