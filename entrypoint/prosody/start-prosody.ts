@@ -118,7 +118,7 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
   // Prosody 13 ignores its own umask option; files it creates inherit ours (no world access).
   process.umask(0o027);
   const child = spawn(
-    "setpriv",
+    "/usr/bin/setpriv",
     [
       ...switchUser(PROSODY_USER, groups),
       // No setuid binary or file capability can give Prosody (or what it runs) more than uid 101 has.
@@ -127,7 +127,8 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
       "--",
       ...command,
     ],
-    { stdio: "inherit" },
+    // --reset-env keeps only TERM: Node copies whatever environment it is given, in its interpreter.
+    { stdio: "inherit", env: process.env.TERM === undefined ? {} : { TERM: process.env.TERM } },
   );
   running = child;
 
