@@ -92,6 +92,8 @@ COPY server/bytecode/ /usr/local/lib/prosody-appliance/bytecode/
 RUN mkdir /usr/local/lib/prosody-appliance/bytecode/cache \
  && find -L /usr/lib/prosody /usr/share/lua/5.4 /usr/local/lib/prosody-appliance/prosody-modules -name '*.lua' -type f \
     | lua5.4 /usr/local/lib/prosody-appliance/bytecode/compile-bytecode.lua /usr/local/lib/prosody-appliance/bytecode/cache
+# Prosody's early start: its process starts with the container and waits for the configuration.
+COPY server/start-appliance server/early-prosody.lua /usr/local/lib/prosody-appliance/
 COPY server/healthcheck.lua /usr/local/bin/appliance-healthcheck
 COPY server/storage-probe.lua /usr/local/bin/appliance-storage-probe
 COPY server/appliance-invite /usr/local/bin/appliance-invite
@@ -132,4 +134,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/us
 # --no-expose-wasm says what --jitless implies anyway, so Node prints no warning about it.
 # SIGUSR1 opens Node 20's inspector whatever listens (no --disable-sigusr1 before Node 22): its
 # port is put on 192.0.2.1 (TEST-NET-1, in no container), so it can never open for Prosody's uid.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--jitless", "--no-expose-wasm", "--max-semi-space-size=1", "--max-old-space-size=48", "--inspect-port=192.0.2.1:9229", "--snapshot-blob", "/usr/local/lib/prosody-appliance/entrypoint.blob"]
+# start-appliance starts Prosody's process first (server/start-appliance says why), then execs Node.
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/lib/prosody-appliance/start-appliance", "node", "--jitless", "--no-expose-wasm", "--max-semi-space-size=1", "--max-old-space-size=48", "--inspect-port=192.0.2.1:9229", "--snapshot-blob", "/usr/local/lib/prosody-appliance/entrypoint.blob"]

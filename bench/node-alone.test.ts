@@ -10,6 +10,11 @@ describe("nodeAloneCommand", () => {
     });
   });
 
+  it("should leave out what the image runs between tini and Node (start-appliance)", () => {
+    const entrypoint = ["/usr/bin/tini", "--", "/usr/local/lib/prosody-appliance/start-appliance", "node", "--jitless", "--snapshot-blob", "/x.blob"];
+    expect(nodeAloneCommand(entrypoint)?.args).toEqual(["--", "node", "--jitless", "-e", "0"]);
+  });
+
   it("should drop the snapshot written as one argument too", () => {
     expect(nodeAloneCommand(["/usr/bin/tini", "--", "node", "--snapshot-blob=/x.blob", "--jitless"])?.args).toEqual(["--", "node", "--jitless", "-e", "0"]);
   });

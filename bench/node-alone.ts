@@ -2,19 +2,21 @@ import { BENCH_LABEL, BENCH_RUN, dockerCli, parseTimestampedLine } from "./bench
 
 /**
  * The image's ENTRYPOINT (tini, then Node with its flags) made to run nothing: the same Node and
- * V8 flags, without the entrypoint's snapshot (which would run the entrypoint), and `-e 0`.
- * Undefined when the ENTRYPOINT is not `tini -- node ...`.
+ * V8 flags, without the entrypoint's snapshot (which would run the entrypoint), and `-e 0`;
+ * without what runs between tini and Node (start-appliance, which starts Prosody's process).
+ * Undefined when the ENTRYPOINT is not `tini -- [launcher] node ...`.
  */
 export function nodeAloneCommand(entrypoint: readonly string[]): { entrypoint: string; args: string[] } | undefined {
   const nodeAt = entrypoint.indexOf("node");
-  if (nodeAt < 1 || !entrypoint[0]?.endsWith("tini")) return undefined;
+  const tiniArgsEnd = entrypoint.indexOf("--");
+  if (nodeAt < 1 || tiniArgsEnd < 1 || tiniArgsEnd > nodeAt || !entrypoint[0]?.endsWith("tini")) return undefined;
   const flags: string[] = [];
   const rest = entrypoint.slice(nodeAt + 1);
   for (let index = 0; index < rest.length; index++) {
     if (rest[index] === "--snapshot-blob") index++;
     else if (!rest[index]!.startsWith("--snapshot-blob=")) flags.push(rest[index]!);
   }
-  return { entrypoint: entrypoint[0], args: [...entrypoint.slice(1, nodeAt + 1), ...flags, "-e", "0"] };
+  return { entrypoint: entrypoint[0], args: [...entrypoint.slice(1, tiniArgsEnd + 1), "node", ...flags, "-e", "0"] };
 }
 
 let counter = 0;

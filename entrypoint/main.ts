@@ -18,6 +18,7 @@ import { builtinTurnsOffered } from "./config/turn-server-config.js";
 import { writeConfig } from "./config/write-config.js";
 import { probeServedCertificate } from "./prosody/probe-served-certificate.js";
 import { startProsody, stopProsody } from "./prosody/start-prosody.js";
+import { claimEarlyProsody } from "./prosody/early-prosody.js";
 import { watchEventLoop } from "./prosody/watchdog.js";
 import { waitUntilServing } from "./prosody/wait-until-serving.js";
 import { createFirstRunAccounts, listedAccounts } from "./prosody/first-run-accounts.js";
@@ -37,6 +38,8 @@ function configFor(settings: Settings, ipv6: boolean, served: ReadonlyMap<string
 
 /** The steps, in order. Nothing is changed on a mount before every input has been checked. */
 async function main(): Promise<number> {
+  // Started with the container (server/start-appliance), it waits for the configuration.
+  const early = claimEarlyProsody();
   const settings = await step("load settings", () => loadSettings(), (s) => `domains ${s.domains.join(", ")}`);
   setLogLevel(settings.logLevel);
   for (const warning of serviceWarnings(settings, { hostNetwork: onHostNetwork() })) log("warn", warning);
@@ -95,7 +98,11 @@ async function main(): Promise<number> {
     await step("tell certbot the names", () => writeCertificateRequest(settings.certificateRequestDir, names), (path) => `${names.join(", ")} in ${path}`);
   }
 
-  const prosody = await step("start Prosody", () => startProsody({ extraGroups: [certsGid] }), (p) => `pid ${p.child.pid}`);
+  const prosody = await step(
+    "start Prosody",
+    () => startProsody({ extraGroups: [certsGid], ...(early ? { early } : {}) }),
+    (p) => `pid ${p.child.pid}${p.early ? ", started with the container" : ""}`,
+  );
   // The watchdog, TURN and the certificate watcher are not needed before Prosody serves: started
   // after it, they leave the CPU to Prosody's own start (each process Node starts costs ~10 ms
   // of CPU here, to fork it).

@@ -15,6 +15,8 @@ export const PATHS = {
   storageMigrated: "/var/lib/prosody/storage-migrated",
   /** Run by Lua before Prosody: it loads Prosody's code from bytecode compiled in the image. */
   bytecodeLoader: "/usr/local/lib/prosody-appliance/bytecode/load-bytecode.lua",
+  /** Prosody's early start (server/early-prosody.lua), run by server/start-appliance. */
+  earlyProsody: "/usr/local/lib/prosody-appliance/early-prosody.lua",
 } as const;
 
 /** The account Prosody runs as; fixed in the Dockerfile so volume ownership is stable. */

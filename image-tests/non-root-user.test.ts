@@ -59,6 +59,7 @@ describe("docker run --user 101:101 (no root at all)", () => {
     expect(logs).toContain("/var/lib/prosody belongs to prosody");
     expect(logs).toContain(`certificate for ${DOMAIN}: /etc/letsencrypt/live/${DOMAIN}/fullchain.pem`);
     expect(logs).toContain("grant key access: 4 mounted, 0 self-signed");
+    expect(logs).toMatch(/start Prosody: pid \d+, started with the container/);
     expect(logs).toContain("read in-place");
     expect(logs).not.toMatch(/turn ERROR/);
   });

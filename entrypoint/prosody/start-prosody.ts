@@ -1,12 +1,24 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import type { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { PATHS, PROSODY_USER } from "../paths.js";
 import { log } from "../log.js";
-import { switchUser } from "../identity.js";
+import { runsAsRoot, switchUser } from "../identity.js";
+import { handOver, type EarlyProsody } from "./early-prosody.js";
+
+/** What the entrypoint uses of Prosody's process: a ChildProcess, or the early Prosody adopted. */
+export interface ProsodyProcess extends EventEmitter {
+  readonly pid?: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  kill(signal?: NodeJS.Signals | number): boolean;
+}
 
 export interface RunningProsody {
-  child: ChildProcess;
+  child: ProsodyProcess;
+  /** Whether it is the early Prosody, started with the container (server/early-prosody.lua). */
+  early: boolean;
   /** Asks Prosody to re-read its configuration and certificates (SIGHUP). */
   reload(): void;
   /** Resolves with the exit code the container should have: Prosody's, or 128 + signal. */
@@ -17,10 +29,12 @@ export interface StartOptions {
   /** Extra supplementary groups (e.g. the certificate group's gid). */
   extraGroups?: number[];
   command?: string[];
+  /** The early Prosody, if start-appliance started one: used when it can take Prosody's identity. */
+  early?: EarlyProsody;
 }
 
 /** The Prosody this process started, while it runs: stopped cleanly if the entrypoint fails. */
-let running: ChildProcess | undefined;
+let running: ProsodyProcess | undefined;
 
 /** Time Prosody gets to stop after SIGTERM before it is killed: under `docker stop`'s 10 s. */
 export const STOP_GRACE_MS = 5_000;
@@ -85,7 +99,7 @@ const HANDLER_WAIT_MS = 30_000;
  * A signal Prosody does not handle yet (it is still starting) would end it, as SIGHUP's default
  * does: it is sent once Prosody has installed its handler, polled every 50 ms.
  */
-function sendOnceHandled(child: ChildProcess, signal: NodeJS.Signals): void {
+function sendOnceHandled(child: ProsodyProcess, signal: NodeJS.Signals): void {
   const pid = child.pid;
   if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   if (handles(pid, signal)) {
@@ -102,14 +116,35 @@ function sendOnceHandled(child: ChildProcess, signal: NodeJS.Signals): void {
   }, 50);
 }
 
+const PROSODY_ARGS = ["/usr/bin/prosody", "-F", "--config", PATHS.prosodyConfig];
+const LOAD_BYTECODE = ["lua5.4", "-e", `dofile "${PATHS.bytecodeLoader}"`];
+
 /** `prosody -F`, run by lua5.4 after the bytecode loader (server/bytecode/load-bytecode.lua). */
 function prosodyCommand(): string[] {
-  return ["lua5.4", "-e", `dofile "${PATHS.bytecodeLoader}"`, "/usr/bin/prosody", "-F", "--config", PATHS.prosodyConfig];
+  return [...LOAD_BYTECODE, ...PROSODY_ARGS];
+}
+
+/** The early Prosody's command line, as server/start-appliance runs it: the same, waiting first. */
+function earlyProsodyCommand(): string[] {
+  return [...LOAD_BYTECODE, PATHS.earlyProsody, ...PROSODY_ARGS];
+}
+
+/**
+ * The early Prosody, told to go on as the prosody account with `groups`; undefined (and why,
+ * logged) when it cannot be Prosody's process just as a spawned one would be.
+ */
+function takeEarly(early: EarlyProsody, groups: number[]): ProsodyProcess | undefined {
+  const identity = runsAsRoot() ? { name: PROSODY_USER.name, uid: PROSODY_USER.uid, gid: PROSODY_USER.gid, groups } : undefined;
+  const taken = handOver(early, { command: earlyProsodyCommand(), ...(identity ? { identity } : {}) });
+  if (typeof taken !== "string") return taken;
+  log("info", `Prosody's early start not used, starting it now: ${taken}`);
+  return undefined;
 }
 
 /**
  * Starts Prosody in the foreground as the unprivileged prosody user (or, without root, as this
- * process). setpriv sets the supplementary groups explicitly: Node's own uid/gid spawn options
+ * process): the early Prosody, started with the container, when it can be told to; otherwise a
+ * new one. setpriv sets the supplementary groups explicitly: Node's own uid/gid spawn options
  * would drop them.
  */
 export function startProsody(options: StartOptions = {}): RunningProsody {
@@ -117,19 +152,22 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
   const command = options.command ?? prosodyCommand();
   // Prosody 13 ignores its own umask option; files it creates inherit ours (no world access).
   process.umask(0o027);
-  const child = spawn(
-    "/usr/bin/setpriv",
-    [
-      ...switchUser(PROSODY_USER, groups),
-      // No setuid binary or file capability can give Prosody (or what it runs) more than uid 101 has.
-      "--no-new-privs",
-      "--reset-env",
-      "--",
-      ...command,
-    ],
-    // --reset-env keeps only TERM: Node copies whatever environment it is given, in its interpreter.
-    { stdio: "inherit", env: process.env.TERM === undefined ? {} : { TERM: process.env.TERM } },
-  );
+  const early = options.early && takeEarly(options.early, groups);
+  const child =
+    early ??
+    spawn(
+      "/usr/bin/setpriv",
+      [
+        ...switchUser(PROSODY_USER, groups),
+        // No setuid binary or file capability can give Prosody (or what it runs) more than uid 101 has.
+        "--no-new-privs",
+        "--reset-env",
+        "--",
+        ...command,
+      ],
+      // --reset-env keeps only TERM: Node copies whatever environment it is given, in its interpreter.
+      { stdio: "inherit", env: process.env.TERM === undefined ? {} : { TERM: process.env.TERM } },
+    );
   running = child;
 
   const forward = (signal: NodeJS.Signals) => {
@@ -144,7 +182,7 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
 
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", reject);
-    child.once("exit", (code, signal) => {
+    child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
       if (running === child) running = undefined;
       for (const s of FORWARDED_SIGNALS) process.off(s, forward);
       if (signal) {
@@ -154,5 +192,5 @@ export function startProsody(options: StartOptions = {}): RunningProsody {
       }
     });
   });
-  return { child, exited, reload: () => sendOnceHandled(child, "SIGHUP") };
+  return { child, early: early !== undefined, exited, reload: () => sendOnceHandled(child, "SIGHUP") };
 }

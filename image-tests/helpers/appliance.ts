@@ -174,8 +174,9 @@ export async function prosodyPid(appliance: Pick<Appliance, "exec">): Promise<nu
   return Number.parseInt(servers[0]!, 10);
 }
 
+/** As start-prosody.ts spawns it, or as server/start-appliance starts it early. */
 const PROSODY_COMMAND_LINE =
-  /^\d+: lua5\.4 -e dofile "\/usr\/local\/lib\/prosody-appliance\/bytecode\/load-bytecode\.lua" \/usr\/bin\/prosody -F --config \/etc\/prosody\/prosody\.cfg\.lua $/;
+  /^\d+: lua5\.4 -e dofile "\/usr\/local\/lib\/prosody-appliance\/bytecode\/load-bytecode\.lua" (\/usr\/local\/lib\/prosody-appliance\/early-prosody\.lua )?\/usr\/bin\/prosody -F --config \/etc\/prosody\/prosody\.cfg\.lua $/;
 
 /**
  * Runs a command on a terminal, as `docker exec -it` does, answering each prompt as it
