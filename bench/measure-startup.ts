@@ -263,7 +263,8 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
       "the test root and names example.org; polled every 10 ms. Variants alternate; each run gets a fresh container and data directory. " +
       "Other work on the same 2 cores (other engineers' builds and tests) makes single runs noisy: compare medians of one run.",
     `Memory: RSS from \`docker top\` (host view). "Whole container" sums every long-lived process (tini, Node, ` +
-      "Prosody; exec'd prosodyctl/healthcheck excluded), so pages shared between processes count twice; " +
+      "Prosody, coturn, and two bash: the watchdog and the waiter of Prosody's early start; exec'd prosodyctl/healthcheck " +
+      "excluded), so pages shared between processes count twice; " +
       "`docker stats` is the cgroup's usage minus inactive page cache and leaves out file pages (libnode) already " +
       `charged elsewhere. Logins: ${profile.loginsForMemory} verified STARTTLS logins (SCRAM-SHA-1) and logouts, 10 at a time, ` +
       "with @xmpp/client through test-support/xmpp/connect-client.ts; these Node-client accounts are stored with 64 SCRAM iterations " +
@@ -286,7 +287,9 @@ function startupNotes(records: RunRecord[], profile: BenchProfile): string[] {
       "takes 50 ms of CPU) in the dynamic linker: Debian's Node is a shared libnode linked with BIND_NOW, so all ~60,000 " +
       "symbol relocations are resolved at every start; an empty snapshot of the same Node still takes ~145 ms to run nothing. " +
       "The appliance's Prosody loads its Lua from bytecode compiled into the image (server/bytecode/); the baseline, " +
-      "started as `prosody`, compiles it from source, as any Prosody does.",
+      "started as `prosody`, compiles it from source, as any Prosody does. The appliance's Prosody process starts with the " +
+      "container, beside Node (server/start-appliance), and does the part of its start that needs no configuration while " +
+      "Node starts: \"Prosody's own start\" is only the rest, and Node's own start is slower for it (the start is CPU-bound here).",
   );
   return notes;
 }
