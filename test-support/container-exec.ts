@@ -28,8 +28,16 @@ function demultiplex(buffer: Buffer): { stdout: string; stderr: string; all: str
 }
 
 export async function containerLogs(container: Docker.Container): Promise<string> {
+  return (await containerStreams(container)).all;
+}
+
+/**
+ * The container's output so far, each stream apart too: Docker reads stdout and stderr from two
+ * pipes, so a line on one may come before a line written earlier on the other in `all`.
+ */
+export async function containerStreams(container: Docker.Container): Promise<{ stdout: string; stderr: string; all: string }> {
   const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-  return demultiplex(raw).all;
+  return demultiplex(raw);
 }
 
 export async function execIn(
