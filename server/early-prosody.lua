@@ -47,11 +47,14 @@ local function fail(message)
 	os.exit(1);
 end
 
-local function status_field(name)
+-- The Uid, Gid and Groups lines of /proc/self/status, read once.
+local function identity_fields()
+	local fields = {};
 	for line in io.lines("/proc/self/status") do
-		local value = line:match("^" .. name .. ":%s*(.-)%s*$");
-		if value then return value; end
+		local name, value = line:match("^(%a+):%s*(.-)%s*$");
+		if name == "Uid" or name == "Gid" or name == "Groups" then fields[name] = value; end
 	end
+	return fields;
 end
 
 local function sorted_ids(text)
@@ -84,7 +87,8 @@ local function become(pposix, uid, gid, groups)
 	if ok then ok, err = pposix.initgroups(env.USER, gid); end
 	if ok then ok, err = pposix.setuid(uid); end
 	if not ok then fail(("could not become uid %d, gid %d: %s"):format(uid, gid, tostring(err))); end
-	local uids, gids, have = status_field("Uid"), status_field("Gid"), sorted_ids(status_field("Groups") or "");
+	local fields = identity_fields();
+	local uids, gids, have = fields.Uid, fields.Gid, sorted_ids(fields.Groups or "");
 	if uids ~= ("%d\t%d\t%d\t%d"):format(uid, uid, uid, uid) or gids ~= ("%d\t%d\t%d\t%d"):format(gid, gid, gid, gid)
 		or have ~= sorted_ids(groups) then
 		fail(("runs as uid %s, gid %s, groups %s instead of uid %d, gid %d, groups %s"):format(uids, gids, have, uid, gid, groups));
