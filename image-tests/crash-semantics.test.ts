@@ -7,7 +7,10 @@ import { connectClient, xml } from "../test-support/xmpp/connect-client.js";
 
 const DOMAIN = "example.org";
 
-/** The entrypoint: Node, started by tini (PID 1, whose own command line names node after "--"). */
+/**
+ * The entrypoint: the one process whose command line starts with node (tini's names
+ * start-appliance first; the early Prosody's waiter is bash, with start-appliance's command line).
+ */
 const ENTRYPOINT_PID = `for p in /proc/[0-9]*; do case "$(tr '\\0' ' ' < $p/cmdline)" in node\\ *) echo \${p#/proc/};; esac; done`;
 
 describe("crashes under a restart policy", () => {
