@@ -9,6 +9,8 @@
 -- Module metadata (`--%` lines) is still read from the source, which Prosody reads either way.
 -- Without hashes.so or the cache, everything loads from source.
 local here = "/usr/local/lib/prosody-appliance/bytecode/";
+-- The plugin loader's lookups, made cheap while Prosody starts (plugin-lookup.lua says how).
+dofile(here .. "plugin-lookup.lua");
 local cache_dir = here .. "cache/";
 local file_for = dofile(here .. "bytecode-key.lua");
 if not file_for then return; end
