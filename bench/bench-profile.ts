@@ -47,7 +47,10 @@ export const FULL_PROFILE: BenchProfile = {
   ...SHARED,
   name: "full",
   deadlineMs: 30 * 60_000,
-  startRuns: 7,
+  // Single starts here spread over ±20%, more than the differences the start rows compare
+  // (services on/off, two builds): 15 starts per variant cost ~1 min more than 7 and steady
+  // the medians.
+  startRuns: 15,
   memoryRuns: 3,
   renewals: 20,
   baselineRenewals: 10,
