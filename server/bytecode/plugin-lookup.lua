@@ -18,21 +18,28 @@ local io_open, find, pcall = io.open, string.find, pcall;
 -- or UNKNOWN when it could not be listed (then the real open answers, with its real error).
 local UNKNOWN = {};
 local listings;
+-- The plugin directories themselves: a subdirectory is looked up in its parent's listing, but
+-- no listing is read above these (/usr/lib and the like say nothing about plugins).
+local roots = {};
+local ENOENT, ENOTDIR = 2, 20;
 
 local function listing(dir)
 	local names = listings[dir];
 	if names ~= nil then return names; end
 	local parent, last = dir:match("^(.*/)([^/]+)/$");
-	local up = parent and listing(parent);
+	local up;
+	if parent and not roots[dir] then up = listing(parent); end
 	if up == false or (up and up ~= UNKNOWN and not up[last]) then
 		names = false;
 	else
-		local listed, iterate, state = pcall(require("lfs").dir, dir);
+		local lfs = require "lfs";
+		local listed, iterate, state = pcall(lfs.dir, dir);
 		if listed then
 			names = {};
 			for name in iterate, state do names[name] = true; end
 		else
-			names = UNKNOWN;
+			local _, _, code = lfs.attributes(dir, "mode");
+			if code == ENOENT or code == ENOTDIR then names = false; else names = UNKNOWN; end
 		end
 	end
 	listings[dir] = names;
@@ -72,6 +79,11 @@ package.preload["prosody.util.pluginloader"] = function(name)
 	io.open = io_open;
 	if not loaded then error(pluginloader, 0); end
 	listings = {};
+	-- As pluginloader reads it: directories separated by package.config's path separator.
+	local path_sep = package.config:sub(3, 3);
+	for path in (CFG_PLUGINDIR or ""):gmatch("[^" .. path_sep .. "]+") do
+		roots[(path .. "/"):gsub("/+", "/")] = true;
+	end
 	prosody.events.add_handler("server-started", function() listings = nil; end);
 	local init = pluginloader.init;
 	function pluginloader.init(options)
