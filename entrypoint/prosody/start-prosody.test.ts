@@ -92,6 +92,13 @@ describe("handles", () => {
     expect(handles(pid, "SIGUSR1")).toBe(false);
   });
 
+  it("should not count a signal blocked along with every other, as a program blocks them all for a moment around a fork", async () => {
+    const every = Array.from({ length: 31 }, (_, n) => String(n + 1)).filter((n) => n !== "9" && n !== "19");
+    const pid = await sleeper("lua5.4", every);
+    expect(handles(pid, "SIGHUP")).toBe(false);
+    expect(handles(pid, "SIGUSR1")).toBe(false);
+  });
+
   it("should count a caught signal whatever the child is named", async () => {
     expect(handles(process.pid, "SIGUSR2")).toBe(false);
     const listener = () => {};

@@ -67,23 +67,28 @@ const HELD_UNTIL_HANDLED = new Set<NodeJS.Signals>(["SIGUSR1", "SIGUSR2"]);
 /** The command name (/proc/PID/status "Name:") of this process, which a child keeps until it execs. */
 let ownName: string | undefined;
 
+/** Signals 1-31 but SIGKILL and SIGSTOP, which cannot be blocked: a process blocking all of them. */
+const EVERY_BLOCKABLE = 0x7ffbfeffn;
+
 /**
  * Whether the process takes `signal` itself: caught by a handler (SigCgt) or blocked (SigBlk),
  * as Prosody does to read signals from a signalfd, in /proc/PID/status. A blocked signal counts
- * only once the child has exec'd: between fork and exec, libuv's child (still named as this
- * process) blocks every signal, and one sent then is delivered with the default action, which
- * ends it, as soon as the exec unblocks it.
+ * only once the child has exec'd, and only while the process does not block every signal:
+ * between fork and exec, libuv's child (still named as this process) blocks them all, and so
+ * does a program around a fork of its own (dash, posix_spawn) for a moment. A signal sent then
+ * is delivered with its default action, which ends the process, as soon as they are unblocked.
  */
 export function handles(pid: number, signal: NodeJS.Signals): boolean {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     ownName ??= statusField(readFileSync("/proc/self/status", "utf8"), "Name");
-    const fields = statusField(status, "Name") === ownName ? ["SigCgt"] : ["SigCgt", "SigBlk"];
-    const bit = BigInt(constants.signals[signal] - 1);
-    return fields.some((field) => {
+    const masks = (statusField(status, "Name") === ownName ? ["SigCgt"] : ["SigCgt", "SigBlk"]).map((field) => {
       const mask = statusField(status, field);
-      return mask !== undefined && /^[0-9a-f]+$/i.test(mask) && ((BigInt(`0x${mask}`) >> bit) & 1n) === 1n;
+      return mask !== undefined && /^[0-9a-f]+$/i.test(mask) ? BigInt(`0x${mask}`) : 0n;
     });
+    const [caught, blocked = 0n] = masks;
+    const bit = 1n << BigInt(constants.signals[signal] - 1);
+    return (caught! & bit) !== 0n || ((blocked & EVERY_BLOCKABLE) !== EVERY_BLOCKABLE && (blocked & bit) !== 0n);
   } catch {
     return false;
   }
