@@ -52,10 +52,11 @@ describe("backup and restore across storage kinds (file storage and PostgreSQL)"
     expect(await manifestOf(archive)).toMatchObject({ storage: "internal", counts: { accounts: 2, roster: 1, offline: 1, archive: 2 } });
 
     const restore = await shellCommand(`docker exec -i ${postgresTarget.container.id} appliance-restore < ${archive}`);
+    // mod_cron's stores (cron, upload_stats) are there only once its first run after start saved them.
     expect(restore.stderr).toMatch(
       new RegExp(
         `^appliance-restore: \\d+ stores imported into ${fixture.where("target").replace(/\./g, "\\.")} \\(prosody-migrator\\)\n` +
-          "appliance-restore: restored \\d+ files from the backup of [^(]+\\(appliance .+, Prosody 13\\.[^,]+, storage internal\\) into storage postgres: .*accounts 2, .*offline 1, .*roster 1, .*\n$",
+          "appliance-restore: restored \\d+ files from the backup of [^(]+\\(appliance .+, Prosody 13\\.[^,]+, storage internal\\) into storage postgres: .*accounts 2, .*offline 1, .*roster 1(, .*)?\n$",
       ),
     );
     expect(restore.status).toBe(0);
