@@ -20,7 +20,8 @@ describe("Prosody's plugin lookup while it starts", () => {
         "added before server-started: not found\n" +
         "plain loader: /tmp/plugin-lookup-probe/mod_added_later.lua\n" +
         // ...and no longer once it has started.
-        "added after server-started: /tmp/plugin-lookup-probe/mod_added_later.lua\n",
+        "added after server-started: /tmp/plugin-lookup-probe/mod_added_later.lua\n" +
+        "spared the scan after server-started: 0\n",
     );
   });
 });

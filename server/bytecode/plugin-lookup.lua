@@ -59,7 +59,9 @@ end
 
 local function without_scan(filter)
 	return function(path, content, ...)
-		if type(content) ~= "string" or find(content, "--%", 1, true) then return filter(path, content, ...); end
+		if not listings or type(content) ~= "string" or find(content, "--%", 1, true) then
+			return filter(path, content, ...);
+		end
 		local filtered_path, filtered, metadata = filter(path, "", ...);
 		if filtered == "" then filtered = content; end
 		return filtered_path, filtered, metadata;
